@@ -1,0 +1,47 @@
+"""create_app(): the Bolt app with its listeners, built from Settings (no globals, one per process)."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+from slack_bolt import App
+
+from . import listeners
+from .delivery import group_fetcher, web_client
+from .kick.ivs import IvsChatGateway
+from .kick.moderators import ModeratorDirectory
+from .listeners.services import Services
+from .settings import Settings
+
+# Every in-flight command or submission holds a listener thread, mostly waiting on Slack or AWS;
+# 64 lets a raid's burst of commands from many moderators run side by side.
+LISTENER_THREADS = 64
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, aws_session: boto3.session.Session | None = None) -> App:
+    client = web_client(settings.bot_token, settings.api_url)
+    moderators = ModeratorDirectory(
+        users=settings.moderators,
+        group_id=settings.moderator_group,
+        fetch_group=group_fetcher(client) if settings.moderator_group else None,
+        max_age=settings.moderator_cache_seconds,
+    )
+    app = App(
+        client=client,
+        signing_secret=settings.signing_secret,
+        request_verification_enabled=not settings.socket_mode,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        logger=logging.getLogger("slack_bolt"),
+    )
+    listeners.register(app, Services(settings, moderators, IvsChatGateway(aws_session)))
+    if not moderators.configured:
+        log.warning(
+            "no moderators configured: set IVS_KICK_MODERATOR_GROUP (a user group ID) and/or IVS_KICK_MODERATORS "
+            "(user IDs); until then every kick is refused"
+        )
+    moderators.warm()
+    return app

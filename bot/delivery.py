@@ -1,0 +1,98 @@
+"""Talking to Slack's Web API: the client with retry handlers, the audit post and private replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.webhook import WebhookClient
+
+from .kick.audit import AuditRecord
+from .kick.moderators import GroupUnavailable
+
+log = logging.getLogger(__name__)
+
+_TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "request_timeout", "service_unavailable"}
+_AUDIT_EXPLANATIONS = {
+    "not_in_channel": "the bot is not a member of that channel. Invite it there (/invite @ivs-kick).",
+    "channel_not_found": "Slack has no such channel for this bot. Check IVS_KICK_AUDIT_CHANNEL (a channel ID "
+    "like C0123ABCDEF) and, for a private channel, invite the bot.",
+    "is_archived": "the channel is archived. Unarchive it or set IVS_KICK_AUDIT_CHANNEL to another channel.",
+    "ratelimited": "Slack kept rate limiting the post after several retries.",
+    "invalid_auth": "Slack rejected the bot token. Check SLACK_BOT_TOKEN.",
+    "missing_scope": "the bot token lacks the chat:write scope. Reinstall the app from manifest.yml.",
+}
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """Retry what Slack asks to be retried: 429 after Retry-After, 5xx and dropped connections."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def web_client(token: str, api_url: str) -> WebClient:
+    return WebClient(token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers())
+
+
+def slack_error(error: SlackClientError) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error") or f"HTTP {error.response.status_code}")
+    return f"{type(error).__name__}: could not reach Slack"
+
+
+def group_fetcher(client: WebClient):
+    """`usergroups.users.list` as the moderator directory wants it: member IDs, or GroupUnavailable."""
+
+    def fetch(group_id: str) -> Iterable[str]:
+        try:
+            response = client.usergroups_users_list(usergroup=group_id)
+        except SlackApiError as error:
+            code = slack_error(error)
+            transient = error.response.status_code in {429, 500, 502, 503, 504} or code in _TRANSIENT_ERRORS
+            raise GroupUnavailable(f"usergroups.users.list for {group_id} failed: {code}", transient=transient)
+        except (SlackClientError, OSError) as error:
+            raise GroupUnavailable(f"usergroups.users.list could not reach Slack ({type(error).__name__})", transient=True)
+        return response.get("users") or []
+
+    return fetch
+
+
+def post_audit(client: WebClient, channel: str, record: AuditRecord) -> str | None:
+    """Post the record; None when Slack accepted it, else why not, in words an admin can act on."""
+    try:
+        response = client.chat_postMessage(channel=channel, text=record.text, blocks=record.blocks, unfurl_links=False)
+    except (SlackClientError, OSError) as error:
+        code = slack_error(error) if isinstance(error, SlackClientError) else type(error).__name__
+        log.error("audit post failed", extra={"fields": {"channel": channel, "error": code}})
+        return _AUDIT_EXPLANATIONS.get(code, f"Slack answered {code}.")
+    log.info("audit posted", extra={"fields": {"channel": channel, "ts": response.get("ts")}})
+    return None
+
+
+def reply_privately(response_url: str | None, text: str) -> bool:
+    """An ephemeral message to the moderator through the command's response URL (no channel membership needed)."""
+    if not response_url:
+        log.error("no response_url to reply to the moderator")
+        return False
+    try:
+        response = WebhookClient(response_url, timeout=10, retry_handlers=retry_handlers()).send(
+            text=text, response_type="ephemeral"
+        )
+    except OSError as error:
+        log.error("private reply failed", extra={"fields": {"error": type(error).__name__}})
+        return False
+    if response.status_code != 200:
+        log.error("private reply refused", extra={"fields": {"status": response.status_code, "body": response.body[:200]}})
+        return False
+    return True

@@ -1,0 +1,136 @@
+"""A kick request and the rules each of its fields must satisfy before anything reaches AWS.
+
+The limits come from the IVS Chat service model that botocore ships, so they cannot drift from what
+DisconnectUser accepts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+from botocore.loaders import Loader
+
+EXAMPLE_ROOM_ARN = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
+_SHOWN_CHARS = 60
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """Length (and for rooms, pattern) limits of one DisconnectUser member."""
+
+    min_len: int
+    max_len: int
+    pattern: re.Pattern[str] | None = None
+
+
+@cache
+def _rules() -> dict[str, FieldRule]:
+    shapes = Loader().load_service_model("ivschat", "service-2")["shapes"]
+
+    def rule(shape: str) -> FieldRule:
+        spec = shapes[shape]
+        pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
+        return FieldRule(spec["min"], spec["max"], pattern)
+
+    return {"room": rule("RoomIdentifier"), "user": rule("UserID"), "reason": rule("Reason")}
+
+
+def room_rule() -> FieldRule:
+    return _rules()["room"]
+
+
+def user_rule() -> FieldRule:
+    return _rules()["user"]
+
+
+def reason_rule() -> FieldRule:
+    return _rules()["reason"]
+
+
+class InvalidField(ValueError):
+    """A field breaks a limit; the message names the field, the limit and what was given."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class KickRequest:
+    """A validated request to disconnect one IVS Chat user from one room."""
+
+    room_arn: str
+    user_id: str
+    reason: str | None = None
+
+    @property
+    def region(self) -> str:
+        return region_of(self.room_arn)
+
+
+def region_of(room_arn: str) -> str:
+    return room_arn.split(":")[3]
+
+
+def shown(value: str) -> str:
+    """What was given, quoted and shortened so a 10 kB paste does not flood the reply."""
+    visible = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in value)
+    if len(visible) > _SHOWN_CHARS:
+        visible = visible[:_SHOWN_CHARS] + f"… ({len(value)} characters)"
+    return f"\u201c{visible}\u201d"
+
+
+def _has_control_chars(value: str, *, allow_newlines: bool) -> bool:
+    allowed = "\n\t" if allow_newlines else ""
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
+
+
+def _check_length(field: str, label: str, value: str, rule: FieldRule) -> None:
+    if not rule.min_len <= len(value) <= rule.max_len:
+        raise InvalidField(
+            field,
+            f"{label} must be {rule.min_len}–{rule.max_len} characters; "
+            f"got {len(value)} characters: {shown(value)}.",
+        )
+
+
+def validate_room(value: str) -> str:
+    rule = room_rule()
+    if not (rule.min_len <= len(value) <= rule.max_len and rule.pattern and rule.pattern.fullmatch(value)):
+        raise InvalidField(
+            "room",
+            f"Room must be an IVS Chat room ARN such as {EXAMPLE_ROOM_ARN} "
+            f"(arn:aws:ivschat:<region>:<account>:room/<id>, at most {rule.max_len} characters); "
+            f"got {shown(value)}.",
+        )
+    return value
+
+
+def validate_user(value: str) -> str:
+    _check_length("user", "User ID", value, user_rule())
+    if not value.strip() or _has_control_chars(value, allow_newlines=False):
+        raise InvalidField(
+            "user",
+            f"User ID must be visible text without control characters or line breaks; got {shown(value)}.",
+        )
+    return value
+
+
+def validate_reason(value: str | None) -> str | None:
+    """An absent or blank reason is None: DisconnectUser must not be sent an empty string."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    _check_length("reason", "Reason", value, reason_rule())
+    if _has_control_chars(value, allow_newlines=True):
+        raise InvalidField("reason", f"Reason must not contain control characters; got {shown(value)}.")
+    return value
+
+
+def kick_request(room: str, user: str, reason: str | None) -> KickRequest:
+    """Build a request, raising InvalidField for the first field that breaks a rule."""
+    return KickRequest(validate_room(room), validate_user(user), validate_reason(reason))

@@ -1,0 +1,154 @@
+"""Environment → one frozen Settings. Every problem is reported at once, and no secret is ever echoed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_PORT = 3000
+DEFAULT_MODERATOR_CACHE_SECONDS = 60.0
+
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
+_GROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str
+    signing_secret: str | None
+    app_token: str | None
+    api_url: str
+    audit_channel: str
+    moderator_group: str | None
+    moderators: frozenset[str]
+    port: int = DEFAULT_PORT
+    moderator_cache_seconds: float = DEFAULT_MODERATOR_CACHE_SECONDS
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in a log line."""
+        return tuple(s for s in (self.bot_token, self.signing_secret, self.app_token) if s)
+
+
+class SettingsError(Exception):
+    """The environment cannot run the bot; `problems` holds one plain sentence per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _token_hint(value: str) -> str:
+    """Name a token's kind by its prefix (e.g. xoxp-) without revealing any of its secret part."""
+    match = re.match(r"(xox[a-z]|xapp)-", value)
+    return f"a value starting with {match.group(0)}" if match else f"a value of {len(value)} characters"
+
+
+def _token(env: Mapping[str, str], name: str, prefix: str, what: str, problems: list[str]) -> str | None:
+    value = env.get(name, "").strip()
+    if not value:
+        problems.append(f"{name} is not set. Set it in .env or the environment to {what} ({prefix}…).")
+        return None
+    if not value.startswith(prefix):
+        problems.append(f"{name} must be {what}, starting with {prefix}; got {_token_hint(value)}.")
+    return value
+
+
+def _api_url(env: Mapping[str, str], problems: list[str]) -> str:
+    value = env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        problems.append(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} "
+            f"(GovSlack: https://slack-gov.com/api/); got {value!r}."
+        )
+    return value if value.endswith("/") else value + "/"
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, problems: list[str]) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        problems.append(f"{name} must be a number from {low:g} to {high:g}; got {raw!r}.")
+        return default
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Read the settings, raising SettingsError that lists every problem found."""
+    problems: list[str] = []
+    app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
+    bot_token = _token(env, "SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token", problems)
+    if app_token:
+        _token(env, "SLACK_APP_TOKEN", "xapp-", "an app-level token with the connections:write scope", problems)
+    signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
+    if not app_token and not signing_secret:
+        problems.append(
+            "SLACK_SIGNING_SECRET is not set. HTTP mode (no SLACK_APP_TOKEN) needs the Signing Secret from "
+            "your app's Basic Information page; or set SLACK_APP_TOKEN (xapp-…) to run in Socket Mode."
+        )
+
+    audit_channel = env.get("IVS_KICK_AUDIT_CHANNEL", "").strip()
+    if not audit_channel:
+        problems.append(
+            "IVS_KICK_AUDIT_CHANNEL is not set. Set it to the ID of the channel that receives audit records "
+            "(like C0123ABCDEF: channel details → About → Channel ID)."
+        )
+    elif not _CHANNEL_ID.fullmatch(audit_channel):
+        problems.append(
+            "IVS_KICK_AUDIT_CHANNEL must be a channel ID like C0123ABCDEF, not a name "
+            f"(channel details → About → Channel ID); got {audit_channel[:40]!r}."
+        )
+
+    group = env.get("IVS_KICK_MODERATOR_GROUP", "").strip() or None
+    if group and not _GROUP_ID.fullmatch(group):
+        problems.append(
+            "IVS_KICK_MODERATOR_GROUP must be a user group ID like S0123ABCDEF, not a handle; "
+            f"got {group[:40]!r}."
+        )
+    moderators = frozenset(u.strip() for u in env.get("IVS_KICK_MODERATORS", "").split(",") if u.strip())
+    bad_users = sorted(u for u in moderators if not _USER_ID.fullmatch(u))
+    if bad_users:
+        problems.append(
+            "IVS_KICK_MODERATORS must be comma-separated Slack user IDs like U0123ABCDEF (profile → ⋮ → "
+            f"Copy member ID); not valid: {', '.join(repr(u[:40]) for u in bad_users[:5])}."
+        )
+
+    port = int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, problems))
+    cache_seconds = _number(
+        env, "IVS_KICK_MODERATOR_CACHE_SECONDS", DEFAULT_MODERATOR_CACHE_SECONDS, 0, 3600, problems
+    )
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        problems.append(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR; got {log_level[:20]!r}.")
+
+    api_url = _api_url(env, problems)
+    if problems:
+        raise SettingsError(problems)
+    assert bot_token is not None
+    return Settings(
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        api_url=api_url,
+        audit_channel=audit_channel,
+        moderator_group=group,
+        moderators=moderators,
+        port=port,
+        moderator_cache_seconds=cache_seconds,
+        log_level=log_level,
+    )

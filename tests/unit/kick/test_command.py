@@ -1,0 +1,105 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.kick.command import Help, ParseError, parse_command, unescape_slack
+from bot.kick.request import KickRequest
+
+ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
+
+
+def test_bare_reason_is_the_rest_of_the_line():
+    assert parse_command(f"{ROOM} viewer42 spam and abuse") == KickRequest(ROOM, "viewer42", "spam and abuse")
+
+
+def test_quoted_reason_loses_its_quotes():
+    assert parse_command(f'{ROOM} viewer42 "spam and abuse"').reason == "spam and abuse"
+
+
+def test_smart_quotes_from_macos_autocorrect_count_as_quotes():
+    assert parse_command(f"{ROOM} viewer42 \u201cspam and abuse\u201d").reason == "spam and abuse"
+
+
+def test_absent_reason_is_none_not_empty():
+    assert parse_command(f"{ROOM} viewer42").reason is None
+    assert parse_command(f'{ROOM} viewer42 ""').reason is None
+
+
+def test_quoted_user_id_may_contain_spaces():
+    parsed = parse_command(f'{ROOM} "viewer with spaces" rude')
+    assert parsed == KickRequest(ROOM, "viewer with spaces", "rude")
+
+
+def test_help_and_empty_text_ask_for_usage():
+    assert parse_command("") == Help()
+    assert parse_command("   ") == Help()
+    assert parse_command("help") == Help()
+    assert parse_command("HELP") == Help()
+
+
+def test_slack_html_entities_are_turned_back_into_what_was_typed():
+    parsed = parse_command(f"{ROOM} viewer42 &lt;!channel&gt; &amp; friends")
+    assert parsed.reason == "<!channel> & friends"
+    assert unescape_slack("&amp;lt;") == "&lt;"
+
+
+def test_missing_user_names_the_field():
+    parsed = parse_command(ROOM)
+    assert isinstance(parsed, ParseError) and parsed.field == "user"
+
+
+def test_bad_room_names_field_limit_and_given_value():
+    parsed = parse_command("main-stage viewer42")
+    assert isinstance(parsed, ParseError) and parsed.field == "room"
+    assert "main-stage" in parsed.message and "arn:aws:ivschat" in parsed.message and "128" in parsed.message
+
+
+def test_room_arn_of_another_service_or_partition_is_refused():
+    for room in (
+        "arn:aws:ivs:us-west-2:123456789012:channel/abc",
+        "arn:aws-cn:ivschat:cn-north-1:123456789012:room/abc",
+        ROOM + "/",
+        ROOM + "x" * 100,
+    ):
+        assert isinstance(parse_command(f"{room} viewer"), ParseError), room
+
+
+def test_user_id_over_128_characters_is_refused_with_the_count():
+    parsed = parse_command(f"{ROOM} {'u' * 129}")
+    assert isinstance(parsed, ParseError) and parsed.field == "user"
+    assert "1–128" in parsed.message and "129 characters" in parsed.message
+
+
+def test_reason_over_256_characters_is_refused_with_the_count():
+    parsed = parse_command(f"{ROOM} viewer {'r' * 257}")
+    assert isinstance(parsed, ParseError) and parsed.field == "reason"
+    assert "1–256" in parsed.message and "257 characters" in parsed.message
+
+
+def test_reason_of_exactly_256_characters_is_accepted():
+    assert parse_command(f"{ROOM} viewer {'r' * 256}").reason == "r" * 256
+
+
+def test_control_characters_are_refused():
+    assert parse_command(f"{ROOM} vie\x00wer").field == "user"
+    assert parse_command(f"{ROOM} viewer bad\x07reason").field == "reason"
+
+
+def test_a_huge_paste_is_shown_shortened_in_the_message():
+    parsed = parse_command(f"{ROOM} viewer {'x' * 10_000}")
+    assert isinstance(parsed, ParseError) and len(parsed.message) < 300
+
+
+@settings(max_examples=400)
+@given(st.text())
+def test_any_text_parses_to_one_of_the_three_results(text):
+    parsed = parse_command(text)
+    assert isinstance(parsed, (KickRequest, Help, ParseError))
+    if isinstance(parsed, KickRequest):
+        assert 1 <= len(parsed.user_id) <= 128
+        assert parsed.reason is None or 1 <= len(parsed.reason) <= 256
+
+
+@given(st.text(min_size=1, max_size=128).filter(lambda s: s.strip() == s and s.isprintable() and " " not in s
+                                                and s[0] not in "\"'\u201c\u2018" and "&" not in s))
+def test_any_visible_user_id_round_trips(user):
+    assert parse_command(f"{ROOM} {user}") == KickRequest(ROOM, user, None)
