@@ -1,0 +1,893 @@
+"""A local Amazon IVS Chat endpoint for tests.
+
+Why: the bot's kick path is "boto3 -> IVS Chat DisconnectUser". Mocking boto3 would skip the parts
+that break in production (serialization, SigV4 signing, retries, error parsing), so this fake is a
+real HTTP server speaking IVS Chat's REST-JSON protocol. Point the bot at it with
+``AWS_ENDPOINT_URL_IVSCHAT=<fake.url>`` and the genuine botocore code runs end to end.
+
+A fake that accepts anything proves nothing, so it enforces what the service enforces:
+SigV4 signatures are recomputed and checked, input constraints are read from botocore's own
+service model (not hard-coded), rooms only exist in the region of their ARN, and calls are
+rate limited per account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import Message
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, unquote
+
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel, Shape
+
+SERVICE_NAME = "ivschat"
+OPERATION_NAME = "DisconnectUser"
+INTERNAL_SERVER_ERROR = "InternalServerError"
+
+_SIGV4_ALGORITHM = "AWS4-HMAC-SHA256"
+_SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
+_MAX_CLOCK_SKEW = timedelta(minutes=5)
+_RATE_WINDOW_SECONDS = 1.0
+# Errors raised by the service's own model carry the service namespace; authentication failures
+# come from the shared AWS front end and carry its namespace instead.
+_SERVICE_NAMESPACE = "http://internal.amazon.com/coral/com.amazonaws.ivschat/"
+_FRONTEND_NAMESPACE = "http://internal.amazon.com/coral/com.amazon.coral.service/"
+_BAD_SIGNATURE_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. "
+    "Consult the service documentation for details."
+)
+_INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."
+
+
+@dataclass(frozen=True)
+class DisconnectCall:
+    """One request that reached DisconnectUser, so tests can assert exactly what the bot sent."""
+
+    room_arn: str | None
+    user_id: str | None
+    reason: str | None  # None when the member was absent (distinct from "")
+    region: str  # region of the SigV4 credential scope, i.e. the endpoint that answered
+    access_key: str
+    request_id: str
+    status: int
+    error: str | None
+    at: float  # time.monotonic() on arrival
+    raw_body: bytes
+
+
+# --------------------------------------------------------------------------------------------
+# What the service model says
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FieldRule:
+    """Constraints of one input member, read from the model so they track the real service."""
+
+    name: str
+    type_name: str
+    required: bool
+    min_length: int | None
+    max_length: int | None
+    pattern: str | None
+    enum: tuple[str, ...]
+    sensitive: bool
+
+    def violations(self, present: bool, value: object) -> list[str]:
+        """Constraint messages this value breaks (empty when it is acceptable)."""
+        if not present or value is None:
+            return ["Member must not be null"] if self.required else []
+        expected: dict[str, tuple[type, ...]] = {
+            "string": (str,),
+            "integer": (int,),
+            "long": (int,),
+            "boolean": (bool,),
+        }
+        types = expected.get(self.type_name)
+        if types is not None and (
+            not isinstance(value, types) or (self.type_name != "boolean" and isinstance(value, bool))
+        ):
+            return [f"Member must be of type {self.type_name}"]
+        if not isinstance(value, str):
+            return []
+        found: list[str] = []
+        if self.min_length is not None and len(value) < self.min_length:
+            found.append(f"Member must have length greater than or equal to {self.min_length}")
+        if self.max_length is not None and len(value) > self.max_length:
+            found.append(f"Member must have length less than or equal to {self.max_length}")
+        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
+            found.append(f"Member must satisfy regular expression pattern: {self.pattern}")
+        if self.enum and value not in self.enum:
+            found.append(f"Member must satisfy enum value set: [{', '.join(self.enum)}]")
+        return found
+
+    def describe(self, present: bool, value: object, constraint: str) -> str:
+        """The service's long-form sentence; sensitive values are never echoed back."""
+        if not present or value is None:
+            return f"Value null at '{self.name}' failed to satisfy constraint: {constraint}"
+        if self.sensitive or not isinstance(value, str):
+            return f"Value at '{self.name}' failed to satisfy constraint: {constraint}"
+        return f"Value '{value}' at '{self.name}' failed to satisfy constraint: {constraint}"
+
+
+@dataclass(frozen=True)
+class _ErrorSpec:
+    """A modeled error: its status and which body members a client may rely on."""
+
+    code: str
+    status: int
+    members: tuple[str, ...]
+    required: tuple[str, ...]
+    enums: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _OperationSpec:
+    """Everything the fake needs from the model, resolved once."""
+
+    method: str
+    request_uri: str
+    signing_name: str
+    fields: tuple[_FieldRule, ...]
+    room_rule: _FieldRule
+    errors: Mapping[str, _ErrorSpec]
+    validation_reasons: tuple[str, ...]
+
+
+def _field_rule(name: str, shape: Shape, required: bool) -> _FieldRule:
+    meta = shape.metadata
+    return _FieldRule(
+        name=name,
+        type_name=shape.type_name,
+        required=required,
+        min_length=meta.get("min") if shape.type_name == "string" else None,
+        max_length=meta.get("max") if shape.type_name == "string" else None,
+        pattern=meta.get("pattern"),
+        enum=tuple(meta.get("enum", ())),
+        sensitive=bool(meta.get("sensitive", False)),
+    )
+
+
+def _error_spec(shape: Shape) -> _ErrorSpec:
+    members = shape.members  # type: ignore[attr-defined]
+    return _ErrorSpec(
+        code=shape.name,
+        status=int(shape.metadata["error"]["httpStatusCode"]),
+        members=tuple(members),
+        required=tuple(shape.required_members),  # type: ignore[attr-defined]
+        enums={name: tuple(m.enum) for name, m in members.items() if getattr(m, "enum", None)},
+    )
+
+
+@lru_cache(maxsize=1)
+def _operation_spec() -> _OperationSpec:
+    """Read DisconnectUser's contract from botocore's bundled ivschat model."""
+    raw = Loader().load_service_model(SERVICE_NAME, "service-2")
+    service = ServiceModel(raw, service_name=SERVICE_NAME)
+    op: OperationModel = service.operation_model(OPERATION_NAME)
+    input_shape = op.input_shape
+    assert input_shape is not None
+    required = set(input_shape.required_members)  # type: ignore[attr-defined]
+    fields: list[_FieldRule] = []
+    room_rule: _FieldRule | None = None
+    for name, shape in input_shape.members.items():  # type: ignore[attr-defined]
+        if shape.serialization.get("location"):
+            # The fake only reads the JSON body; a model change moving members elsewhere must fail loudly.
+            raise NotImplementedError(f"{OPERATION_NAME}.{name} is bound to {shape.serialization['location']}")
+        rule = _field_rule(name, shape, name in required)
+        fields.append(rule)
+        if shape.name == "RoomIdentifier":
+            room_rule = rule
+    if room_rule is None or room_rule.pattern is None:
+        raise NotImplementedError("DisconnectUser no longer takes a RoomIdentifier ARN")
+    errors = {shape.name: _error_spec(shape) for shape in op.error_shapes}
+    reasons: tuple[str, ...] = ()
+    if "ValidationException" in errors:
+        reason_shape = service.shape_for("ValidationException").members["reason"]  # type: ignore[attr-defined]
+        reasons = tuple(reason_shape.enum)
+    return _OperationSpec(
+        method=op.http["method"],
+        request_uri=op.http["requestUri"],
+        signing_name=service.signing_name or SERVICE_NAME,
+        fields=tuple(fields),
+        room_rule=room_rule,
+        errors=errors,
+        validation_reasons=reasons,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Internal plumbing
+# --------------------------------------------------------------------------------------------
+
+
+class _Reply(Exception):
+    """An error answer; raised from deep in request handling to short-circuit it."""
+
+    def __init__(self, status: int, code: str, body: dict[str, Any], namespace: str) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.body = body
+        self.namespace = namespace
+
+
+@dataclass(frozen=True)
+class _Credential:
+    secret_key: str
+    account: str
+    session_token: str | None  # None: any (or no) token is accepted with this key
+
+
+@dataclass(frozen=True)
+class _Principal:
+    access_key: str
+    account: str
+    region: str
+
+
+@dataclass(frozen=True)
+class _Room:
+    arn: str
+    region: str
+    account: str
+    room_id: str
+
+
+@dataclass(frozen=True)
+class _Injection:
+    code: str
+    status: int
+    members: Mapping[str, object]
+
+
+@dataclass
+class _Seen:
+    """What was learned about a request so far, so rejected calls are still recorded usefully."""
+
+    region: str = ""
+    access_key: str = ""
+    room_arn: str | None = None
+    user_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    delay: float
+
+
+def _room_parts(arn: str) -> tuple[str, str, str]:
+    """(region, account, room id) of an ARN already known to match the RoomIdentifier pattern."""
+    _, _, _, region, account, resource = arn.split(":", 5)
+    return region, account, resource.split("/", 1)[1]
+
+
+def _canonical_uri(raw_path: str) -> str:
+    """RFC 3986 dot-segment removal, empty segments dropped, then each segment encoded again.
+
+    Non-S3 services sign the already-encoded path encoded a second time.
+    """
+    segments: list[str] = []
+    for segment in raw_path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    path = "/" + "/".join(segments)
+    if segments and raw_path.endswith("/"):
+        path += "/"
+    return quote(path, safe="/~")
+
+
+def _canonical_query(query: str) -> str:
+    """Each name and value URI-encoded per SigV4, sorted by name then value."""
+    pairs: list[tuple[str, str]] = []
+    for part in query.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((quote(unquote(name), safe="-_.~"), quote(unquote(value), safe="-_.~")))
+    return "&".join(f"{name}={value}" for name, value in sorted(pairs))
+
+
+def _hmac(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
+
+
+def _signing_key(secret_key: str, day: str, region: str, service: str) -> bytes:
+    key = _hmac(f"AWS4{secret_key}".encode("utf-8"), day)
+    key = _hmac(key, region)
+    key = _hmac(key, service)
+    return _hmac(key, "aws4_request")
+
+
+def _frontend_error(status: int, code: str, message: str) -> _Reply:
+    return _Reply(status, code, {"message": message}, _FRONTEND_NAMESPACE)
+
+
+class _Server(ThreadingHTTPServer):
+    """Threaded server that knows its fake and lets stop() cut idle keep-alive connections."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, fake: FakeIvsChat) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up (timeouts, stop()) are expected in tests; stay quiet about them."""
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads one HTTP request, lets the fake decide, writes the answer."""
+
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.open_connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep pytest output clean; the fake's `calls` is the log."""
+        return None
+
+    def _dispatch(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            # botocore always sends a Content-Length; anything else is a broken client.
+            self.send_error(400, "Content-Length required")
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        answer = self.server.fake._answer(self.command, self.path, self.headers, body)
+        if answer.delay > 0:
+            self.server.fake._stopping.wait(answer.delay)
+        try:
+            self.send_response(answer.status)
+            for name, value in answer.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(answer.body)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+
+    do_POST = _dispatch
+    do_GET = _dispatch
+    do_PUT = _dispatch
+    do_DELETE = _dispatch
+    do_PATCH = _dispatch
+
+
+# --------------------------------------------------------------------------------------------
+# The fake
+# --------------------------------------------------------------------------------------------
+
+
+class FakeIvsChat:
+    """IVS Chat DisconnectUser on 127.0.0.1, strict enough that passing tests mean something."""
+
+    def __init__(
+        self,
+        *,
+        access_key: str = "AKIDIVSKICKTEST",
+        secret_key: str = "ivs-kick-test-secret",
+        account: str = "123456789012",
+        tps_limit: int = 100,
+    ) -> None:
+        if tps_limit < 1:
+            raise ValueError("tps_limit must be at least 1")
+        self._spec = _operation_spec()
+        self.access_key, self.secret_key = access_key, secret_key  # the default identity tests give the bot
+        self.account = account
+        self.tps_limit = tps_limit
+        self._cond = threading.Condition()
+        self._credentials: dict[str, _Credential] = {}
+        self._rooms: dict[str, _Room] = {}
+        self._injections: deque[_Injection] = deque()
+        self._windows: dict[str, deque[float]] = {}
+        self._calls: list[DisconnectCall] = []
+        self._delay = 0.0
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.add_credentials(access_key, secret_key)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> FakeIvsChat:
+        """Bind an ephemeral loopback port and serve in a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError("FakeIvsChat already started")
+        self._stopping.clear()
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-ivschat", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and drop open connections, waking any handler parked in set_delay()."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()
+        server.shutdown()
+        with server.connections_lock:
+            connections = list(server.open_connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeIvsChat:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Endpoint URL for `endpoint_url=` or AWS_ENDPOINT_URL_IVSCHAT."""
+        if self._server is None:
+            raise RuntimeError("FakeIvsChat is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # -- world setup ---------------------------------------------------------------------
+
+    def add_credentials(
+        self, access_key: str, secret_key: str, *, session_token: str | None = None, account: str | None = None
+    ) -> None:
+        """Register another key pair (e.g. STS-assumed). With `session_token`, that exact token is required."""
+        with self._cond:
+            self._credentials[access_key] = _Credential(secret_key, account or self.account, session_token)
+
+    def add_room(self, arn: str) -> None:
+        """Create a room; it exists only in the region and account named by its ARN."""
+        rule = self._spec.room_rule
+        problems = rule.violations(True, arn)
+        if problems:
+            raise ValueError(f"not a valid room ARN {arn!r}: {'; '.join(problems)}")
+        region, account, room_id = _room_parts(arn)
+        with self._cond:
+            self._rooms[arn] = _Room(arn, region, account, room_id)
+
+    def fail_next(
+        self,
+        error: str,
+        *,
+        times: int = 1,
+        status: int | None = None,
+        members: Mapping[str, object] | None = None,
+    ) -> None:
+        """Answer the next `times` authenticated, valid DisconnectUser calls with `error`.
+
+        Modeled errors take their status and required body members from the model;
+        InternalServerError is unmodeled (500) so botocore treats it as transient and retries.
+        `members` overrides/extends the body (e.g. a custom message or fieldList).
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        spec = self._spec.errors.get(error)
+        if status is None:
+            if spec is not None:
+                status = spec.status
+            elif error == INTERNAL_SERVER_ERROR:
+                status = 500
+            else:
+                raise ValueError(
+                    f"{error!r} is not modeled for {OPERATION_NAME} "
+                    f"(modeled: {sorted(self._spec.errors)}); pass status= to inject it anyway"
+                )
+        injection = _Injection(error, status, dict(members or {}))
+        with self._cond:
+            self._injections.extend([injection] * times)
+
+    def set_delay(self, seconds: float) -> None:
+        """Make every DisconnectUser answer wait this long (a slow AWS); the call still takes effect."""
+        if seconds < 0:
+            raise ValueError("delay must be >= 0")
+        with self._cond:
+            self._delay = seconds
+
+    # -- observation ---------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[DisconnectCall]:
+        """Every request routed to DisconnectUser, rejected ones included, in arrival order."""
+        with self._cond:
+            return list(self._calls)
+
+    def disconnects(self) -> list[DisconnectCall]:
+        """Only the calls that actually disconnected someone."""
+        return [call for call in self.calls if call.status == 200]
+
+    def wait_for_calls(self, count: int = 1, timeout: float = 5.0) -> list[DisconnectCall]:
+        """Block until at least `count` calls arrived; the bot calls AWS from its own threads."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self._calls) >= count, timeout=timeout):
+                raise AssertionError(
+                    f"expected at least {count} DisconnectUser call(s) within {timeout}s, "
+                    f"got {len(self._calls)}: {self._calls!r}"
+                )
+            return list(self._calls)
+
+    # -- request handling ----------------------------------------------------------------
+
+    def _answer(self, method: str, target: str, headers: Message, body: bytes) -> _Answer:
+        """Decide the full HTTP answer for one request (runs on a handler thread)."""
+        arrived = time.monotonic()
+        request_id = str(uuid.uuid4())
+        raw_path, _, query = target.partition("?")
+        spec = self._spec
+        is_operation = method == spec.method and raw_path == spec.request_uri
+        seen = _Seen()
+        status = 200
+        code: str | None = None
+        namespace = _SERVICE_NAMESPACE
+        payload: dict[str, Any] = {}
+        if is_operation:
+            self._note_members(body, seen)
+        try:
+            principal = self._authenticate(method, raw_path, query, headers, body, seen)
+            if not is_operation:
+                raise self._unknown_operation(method, raw_path)
+            fields = self._decode(body)
+            self._validate(fields)
+            self._operate(principal, fields)
+        except _Reply as reply:
+            status, code, namespace, payload = reply.status, reply.code, reply.namespace, reply.body
+        with self._cond:
+            delay = self._delay if is_operation else 0.0
+            if is_operation:
+                self._calls.append(
+                    DisconnectCall(
+                        room_arn=seen.room_arn,
+                        user_id=seen.user_id,
+                        reason=seen.reason,
+                        region=seen.region,
+                        access_key=seen.access_key,
+                        request_id=request_id,
+                        status=status,
+                        error=code,
+                        at=arrived,
+                        raw_body=body,
+                    )
+                )
+                self._cond.notify_all()
+        encoded = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+        out = [
+            ("x-amzn-RequestId", request_id),
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(encoded))),
+        ]
+        if code is not None:
+            out.append(("x-amzn-ErrorType", f"{code}:{namespace}"))
+        return _Answer(status, out, encoded, delay)
+
+    def _authenticate(
+        self, method: str, raw_path: str, query: str, headers: Message, body: bytes, seen: _Seen
+    ) -> _Principal:
+        """Verify a SigV4 Authorization header the way AWS's front end does."""
+        authorization = headers.get("Authorization")
+        if not authorization:
+            raise _frontend_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        algorithm, _, rest = authorization.strip().partition(" ")
+        if algorithm != _SIGV4_ALGORITHM:
+            raise _frontend_error(
+                400, "IncompleteSignatureException", f"Unsupported AWS 'algorithm': '{algorithm}'"
+            )
+        params: dict[str, str] = {}
+        for part in rest.split(","):
+            name, _, value = part.strip().partition("=")
+            params[name] = value
+        for needed in ("Credential", "SignedHeaders", "Signature"):
+            if not params.get(needed):
+                raise _frontend_error(
+                    400,
+                    "IncompleteSignatureException",
+                    f"Authorization header requires '{needed}' parameter. Authorization={authorization}",
+                )
+        scope = params["Credential"].split("/")
+        if len(scope) != 5 or scope[4] != "aws4_request":
+            raise _frontend_error(
+                400,
+                "IncompleteSignatureException",
+                f"Credential should be scoped to a valid region, not '{params['Credential']}'",
+            )
+        access_key, day, region, service, _ = scope
+        seen.access_key, seen.region = access_key, region
+
+        with self._cond:
+            credential = self._credentials.get(access_key)
+        if credential is None:
+            raise _frontend_error(403, "UnrecognizedClientException", _INVALID_TOKEN_MESSAGE)
+        token = headers.get("X-Amz-Security-Token")
+        if credential.session_token is not None and token != credential.session_token:
+            raise _frontend_error(403, "UnrecognizedClientException", _INVALID_TOKEN_MESSAGE)
+        if service != self._spec.signing_name:
+            raise _frontend_error(
+                403,
+                "InvalidSignatureException",
+                f"Credential should be scoped to correct service: '{self._spec.signing_name}'.",
+            )
+
+        signed_names = params["SignedHeaders"].split(";")
+        amz_date = headers.get("X-Amz-Date")
+        if amz_date is not None:
+            date_header = "x-amz-date"
+            try:
+                signed_at = datetime.strptime(amz_date, _SIGV4_TIMESTAMP).replace(tzinfo=timezone.utc)
+            except ValueError:
+                raise _frontend_error(
+                    400, "IncompleteSignatureException", f"Date must be in ISO-8601 'basic format', got '{amz_date}'"
+                ) from None
+        elif headers.get("Date"):
+            date_header = "date"
+            try:
+                signed_at = parsedate_to_datetime(headers["Date"]).astimezone(timezone.utc)
+            except (TypeError, ValueError):
+                raise _frontend_error(400, "IncompleteSignatureException", "Unparseable Date header") from None
+        else:
+            raise _frontend_error(
+                400,
+                "IncompleteSignatureException",
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+            )
+        timestamp = signed_at.strftime(_SIGV4_TIMESTAMP)
+        for required_header in ("host", date_header):
+            if required_header not in signed_names:
+                raise _frontend_error(
+                    400,
+                    "IncompleteSignatureException",
+                    f"'{required_header}' must be a 'SignedHeader' in the AWS Authorization.",
+                )
+        if day != timestamp[:8]:
+            raise _frontend_error(
+                403,
+                "InvalidSignatureException",
+                f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+                f"'{day}' != '{timestamp[:8]}', from '{timestamp}'.",
+            )
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        if signed_at < now - _MAX_CLOCK_SKEW:
+            raise _frontend_error(
+                403,
+                "InvalidSignatureException",
+                f"Signature expired: {timestamp} is now earlier than "
+                f"{(now - _MAX_CLOCK_SKEW).strftime(_SIGV4_TIMESTAMP)} "
+                f"({now.strftime(_SIGV4_TIMESTAMP)} - 5 min.)",
+            )
+        if signed_at > now + _MAX_CLOCK_SKEW:
+            raise _frontend_error(
+                403,
+                "InvalidSignatureException",
+                f"Signature not yet current: {timestamp} is still later than "
+                f"{(now + _MAX_CLOCK_SKEW).strftime(_SIGV4_TIMESTAMP)} "
+                f"({now.strftime(_SIGV4_TIMESTAMP)} + 5 min.)",
+            )
+
+        payload_hash = hashlib.sha256(body).hexdigest()
+        declared_hash = headers.get("X-Amz-Content-SHA256")
+        if declared_hash is not None and declared_hash != payload_hash:
+            # Only S3 honours UNSIGNED-PAYLOAD; for IVS Chat the body must be what was signed.
+            raise _frontend_error(
+                403,
+                "InvalidSignatureException",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            )
+        header_lines: list[str] = []
+        for name in signed_names:
+            values = headers.get_all(name)
+            if not values:
+                raise _frontend_error(
+                    403, "InvalidSignatureException", f"Signed header '{name}' is missing from the request."
+                )
+            header_lines.append(f"{name}:{','.join(' '.join(str(v).split()) for v in values)}")
+        canonical_request = "\n".join(
+            [
+                method,
+                _canonical_uri(raw_path),
+                _canonical_query(query),
+                "\n".join(header_lines) + "\n",
+                params["SignedHeaders"],
+                payload_hash,
+            ]
+        )
+        string_to_sign = "\n".join(
+            [
+                _SIGV4_ALGORITHM,
+                timestamp,
+                f"{day}/{region}/{service}/aws4_request",
+                hashlib.sha256(canonical_request.encode("utf-8")).hexdigest(),
+            ]
+        )
+        expected = hmac.new(
+            _signing_key(credential.secret_key, day, region, service), string_to_sign.encode("utf-8"), hashlib.sha256
+        ).hexdigest()
+        if not hmac.compare_digest(expected, params["Signature"]):
+            raise _frontend_error(
+                403,
+                "InvalidSignatureException",
+                f"{_BAD_SIGNATURE_MESSAGE}\n\nThe Canonical String for this request should have been\n"
+                f"'{canonical_request}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n",
+            )
+        return _Principal(access_key=access_key, account=credential.account, region=region)
+
+    def _unknown_operation(self, method: str, raw_path: str) -> _Reply:
+        """Unroutable request, answered the way the model says this service does."""
+        message = f"No operation matches {method} {raw_path}"
+        if "UNKNOWN_OPERATION" in self._spec.validation_reasons:
+            return self._modeled_error("ValidationException", message, reason="UNKNOWN_OPERATION")
+        return _frontend_error(404, "UnknownOperationException", message)
+
+    @staticmethod
+    def _note_members(body: bytes, seen: _Seen) -> None:
+        """Best-effort read of what was sent, so even rejected calls show the bot's intent."""
+        try:
+            decoded = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return
+        if not isinstance(decoded, dict):
+            return
+        for name, attr in (("roomIdentifier", "room_arn"), ("userId", "user_id"), ("reason", "reason")):
+            value = decoded.get(name)
+            if isinstance(value, str):
+                setattr(seen, attr, value)
+
+    def _decode(self, body: bytes) -> dict[str, Any]:
+        """Parse the JSON body as the service would."""
+        try:
+            decoded = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise self._modeled_error(
+                "ValidationException", f"Could not parse request body into json: {exc}", reason="OTHER"
+            ) from None
+        if not isinstance(decoded, dict):
+            raise self._modeled_error(
+                "ValidationException", "Request body must be a JSON object", reason="OTHER"
+            )
+        return decoded
+
+    def _validate(self, fields: Mapping[str, Any]) -> None:
+        """Apply the model's required/length/pattern/enum rules, all failures reported at once."""
+        entries: list[dict[str, str]] = []
+        sentences: list[str] = []
+        for rule in self._spec.fields:
+            present = rule.name in fields
+            value = fields.get(rule.name)
+            for constraint in rule.violations(present, value):
+                entries.append({"name": rule.name, "message": constraint})
+                sentences.append(rule.describe(present, value, constraint))
+        if not entries:
+            return
+        noun = "error" if len(entries) == 1 else "errors"
+        raise self._modeled_error(
+            "ValidationException",
+            f"{len(entries)} validation {noun} detected: {'; '.join(sentences)}",
+            reason="FIELD_VALIDATION_FAILED",
+            fieldList=entries,
+        )
+
+    def _operate(self, principal: _Principal, fields: Mapping[str, Any]) -> None:
+        """The operation proper: injected failures, rate limit, room lookup."""
+        arn: str = fields[self._spec.room_rule.name]
+        _, _, room_id = _room_parts(arn)
+        with self._cond:
+            injection = self._injections.popleft() if self._injections else None
+        if injection is not None:
+            raise self._injected(injection, room_id)
+
+        now = time.monotonic()
+        with self._cond:
+            window = self._windows.setdefault(principal.account, deque())
+            while window and window[0] <= now - _RATE_WINDOW_SECONDS:
+                window.popleft()
+            throttled = len(window) >= self.tps_limit
+            if not throttled:
+                window.append(now)
+            room = self._rooms.get(arn)
+        if throttled:
+            raise self._modeled_error(
+                "ThrottlingException",
+                f"Request rate exceeded the account limit of {self.tps_limit} {OPERATION_NAME} calls per second",
+                resourceId=room_id,
+                resourceType="ROOM",
+                limit=self.tps_limit,
+            )
+        if room is None or room.region != principal.region:
+            raise self._modeled_error(
+                "ResourceNotFoundException",
+                f"Room {arn} not found in {principal.region}",
+                resourceId=room_id,
+                resourceType="ROOM",
+            )
+        if room.account != principal.account:
+            raise self._modeled_error(
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{principal.account}:user/{principal.access_key} is not authorized to perform: "
+                f"{SERVICE_NAME}:{OPERATION_NAME} on resource: {arn}",
+            )
+
+    def _injected(self, injection: _Injection, room_id: str) -> _Reply:
+        spec = self._spec.errors.get(injection.code)
+        message = f"Injected {injection.code}"
+        if spec is None:
+            body: dict[str, Any] = {"message": message, **injection.members}
+            return _Reply(injection.status, injection.code, body, _SERVICE_NAMESPACE)
+        defaults: dict[str, Any] = {
+            "resourceId": room_id,
+            "resourceType": "ROOM",
+            "limit": self.tps_limit,
+            "reason": "OTHER",
+        }
+        defaults.update(injection.members)
+        reply = self._modeled_error(injection.code, str(defaults.pop("message", message)), **defaults)
+        reply.status = injection.status
+        return reply
+
+    def _modeled_error(self, code: str, message: str, **values: Any) -> _Reply:
+        """Build a modeled error body holding exactly the model's members, and all required ones."""
+        spec = self._spec.errors[code]
+        values["message"] = message
+        body = {name: values[name] for name in spec.members if name in values}
+        missing = [name for name in spec.required if name not in body]
+        if missing:
+            raise RuntimeError(f"fake bug: {code} needs {missing}")
+        for name, allowed in spec.enums.items():
+            if name in body and body[name] not in allowed:
+                raise RuntimeError(f"fake bug: {code}.{name}={body[name]!r} not in {allowed}")
+        return _Reply(spec.status, code, body, _SERVICE_NAMESPACE)

@@ -1,0 +1,446 @@
+"""The IVS Chat fake must behave like the service as seen through real boto3.
+
+Why: e2e tests trust this fake to reject what AWS rejects. These tests drive it only with genuine
+botocore clients (or botocore-signed raw requests) so any drift between fake and SDK shows up here.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+import botocore
+import botocore.auth
+import botocore.config
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError, ParamValidationError, ReadTimeoutError
+from botocore.loaders import Loader
+
+from tests.fakes.ivschat import FakeIvsChat
+
+ACCESS_KEY = "AKIDIVSKICKTEST"
+SECRET_KEY = "ivs-kick-test-secret"
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+ROOM = f"arn:aws:ivschat:{REGION}:{ACCOUNT}:room/AbCdEf123456"
+# Read independently of the fake, so a fake that ignored the model would be caught.
+MODEL: dict[str, Any] = Loader().load_service_model("ivschat", "service-2")
+
+
+def _shape(name: str) -> dict[str, Any]:
+    shape: dict[str, Any] = MODEL["shapes"][name]
+    return shape
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep a developer's AWS profile, env credentials or endpoint overrides out of these tests."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    empty = tmp_path / "aws-empty"
+    empty.write_text("")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeIvsChat]:
+    with FakeIvsChat() as server:
+        server.add_room(ROOM)
+        yield server
+
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture
+def make_client(fake: FakeIvsChat) -> ClientFactory:
+    """boto3 ivschat clients aimed at the fake; one attempt unless told otherwise."""
+
+    def build(
+        *,
+        access_key: str = ACCESS_KEY,
+        secret_key: str = SECRET_KEY,
+        session_token: str | None = None,
+        region: str = REGION,
+        attempts: int = 1,
+        **config: Any,
+    ) -> Any:
+        session = boto3.session.Session(
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            aws_session_token=session_token,
+            region_name=region,
+        )
+        # botocore's `max_attempts` counts retries (1 means two tries); total_max_attempts counts tries.
+        cfg = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": attempts}, **config)
+        return session.client("ivschat", endpoint_url=fake.url, config=cfg)
+
+    return build
+
+
+def _raw_signed(
+    fake: FakeIvsChat,
+    body: bytes,
+    *,
+    path: str = "/DisconnectUser",
+    service: str = "ivschat",
+    send_body: bytes | None = None,
+) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Sign with botocore's signer but send bytes ourselves, to reach cases boto3 never produces."""
+    request = AWSRequest(
+        method="POST", url=fake.url + path, data=body, headers={"Content-Type": "application/json"}
+    )
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, REGION).add_auth(request)
+    prepared = request.prepare()
+    parts = urlsplit(fake.url)
+    assert parts.hostname is not None and parts.port is not None
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        payload = body if send_body is None else send_body
+        connection.request("POST", path, body=payload, headers=dict(prepared.headers))
+        response = connection.getresponse()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, headers, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
+    response = excinfo.value.response
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["ResponseMetadata"]["RequestId"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_success_records_what_was_sent_and_absent_reason_is_none(
+    fake: FakeIvsChat, make_client: ClientFactory
+) -> None:
+    client = make_client()
+    first = client.disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    second = client.disconnect_user(roomIdentifier=ROOM, userId="viewer-2", reason="spam")
+
+    calls = fake.wait_for_calls(2)
+    assert [c.user_id for c in fake.disconnects()] == ["viewer-1", "viewer-2"]
+    assert calls[0].reason is None and b"reason" not in calls[0].raw_body
+    assert calls[1].reason == "spam"
+    for call, response in zip(calls, (first, second)):
+        assert call.room_arn == ROOM
+        assert call.region == REGION
+        assert call.access_key == ACCESS_KEY
+        assert call.status == 200 and call.error is None
+        assert call.request_id == response["ResponseMetadata"]["RequestId"]
+        assert response["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
+    assert calls[0].at <= calls[1].at
+
+
+def test_endpoint_from_environment_variable(fake: FakeIvsChat, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_IVSCHAT", fake.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    client = boto3.session.Session().client("ivschat")
+    assert client.meta.endpoint_url == fake.url
+
+    client.disconnect_user(roomIdentifier=ROOM, userId="viewer-env")
+
+    (call,) = fake.disconnects()
+    assert (call.user_id, call.region, call.access_key) == ("viewer-env", REGION, ACCESS_KEY)
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("AccessDeniedException", 403),
+        ("PendingVerification", 403),
+        ("ResourceNotFoundException", 404),
+        ("ThrottlingException", 429),
+        ("ValidationException", 400),
+    ],
+)
+def test_injected_modeled_errors_surface_as_botocore_errors(
+    fake: FakeIvsChat, make_client: ClientFactory, code: str, status: int
+) -> None:
+    assert _shape(code)["error"]["httpStatusCode"] == status
+    client = make_client()
+    fake.fail_next(code)
+
+    with pytest.raises(ClientError) as excinfo:
+        client.disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+
+    assert isinstance(excinfo.value, getattr(client.exceptions, code))
+    got_code, got_status, request_id = _error(excinfo)
+    assert (got_code, got_status) == (code, status)
+    (call,) = fake.calls
+    assert (call.request_id, call.status, call.error) == (request_id, status, code)
+    headers = excinfo.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amzn-errortype"].startswith(f"{code}:")
+    for member in _shape(code)["required"]:
+        assert member in excinfo.value.response, member
+    if "resourceType" in excinfo.value.response:
+        assert excinfo.value.response["resourceType"] == "ROOM"
+        assert excinfo.value.response["resourceId"] == "AbCdEf123456"
+    assert fake.disconnects() == []
+
+    client.disconnect_user(roomIdentifier=ROOM, userId="viewer-1")  # injection is used up
+    assert len(fake.disconnects()) == 1
+
+
+def test_internal_server_error_is_unmodeled_and_retried_by_standard_mode(
+    fake: FakeIvsChat, make_client: ClientFactory
+) -> None:
+    fake.fail_next("InternalServerError")
+    with pytest.raises(ClientError) as excinfo:
+        make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    assert _error(excinfo)[:2] == ("InternalServerError", 500)
+
+    fake.fail_next("InternalServerError", times=2)
+    response = make_client(attempts=3).disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+
+    assert response["ResponseMetadata"]["RetryAttempts"] == 2
+    assert [c.status for c in fake.calls[1:]] == [500, 500, 200]
+    assert len({c.request_id for c in fake.calls}) == 4
+
+
+def test_fail_next_rejects_unmodeled_errors_without_status(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    with pytest.raises(ValueError):
+        fake.fail_next("ServiceUnavailableException")
+    fake.fail_next("ServiceUnavailableException", status=503)
+    with pytest.raises(ClientError) as excinfo:
+        make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    assert _error(excinfo)[:2] == ("ServiceUnavailableException", 503)
+
+
+def test_wrong_secret_is_an_invalid_signature(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        make_client(secret_key="not-the-secret").disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+
+    code, status, request_id = _error(excinfo)
+    assert (code, status) == ("InvalidSignatureException", 403)
+    (call,) = fake.calls
+    assert (call.error, call.request_id, call.access_key) == ("InvalidSignatureException", request_id, ACCESS_KEY)
+    assert fake.disconnects() == []
+
+
+def test_unknown_access_key_and_missing_auth(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        make_client(access_key="AKIDUNKNOWN").disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    assert _error(excinfo)[:2] == ("UnrecognizedClientException", 403)
+
+    with pytest.raises(ClientError) as excinfo:
+        make_client(signature_version=botocore.UNSIGNED).disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    assert _error(excinfo)[:2] == ("MissingAuthenticationTokenException", 403)
+    assert fake.disconnects() == []
+
+
+def test_session_credentials(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    fake.add_credentials("ASIAIVSKICKSTS", "sts-secret", session_token="sts-token")
+
+    make_client(access_key="ASIAIVSKICKSTS", secret_key="sts-secret", session_token="sts-token").disconnect_user(
+        roomIdentifier=ROOM, userId="viewer-1"
+    )
+    with pytest.raises(ClientError) as excinfo:
+        make_client(access_key="ASIAIVSKICKSTS", secret_key="sts-secret", session_token="stale").disconnect_user(
+            roomIdentifier=ROOM, userId="viewer-1"
+        )
+    assert _error(excinfo)[:2] == ("UnrecognizedClientException", 403)
+    # Keys registered without a token accept a signed token too.
+    make_client(session_token="anything").disconnect_user(roomIdentifier=ROOM, userId="viewer-2")
+
+    assert [c.access_key for c in fake.disconnects()] == ["ASIAIVSKICKSTS", ACCESS_KEY]
+
+
+@pytest.mark.parametrize(("skew", "phrase"), [(-10, "Signature expired"), (10, "Signature not yet current")])
+def test_stale_or_future_signature_is_rejected(
+    fake: FakeIvsChat, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch, skew: int, phrase: str
+) -> None:
+    real_now = botocore.auth.get_current_datetime
+
+    def skewed_now(*args: Any, **kwargs: Any) -> datetime:
+        moment: datetime = real_now(*args, **kwargs) + timedelta(minutes=skew)
+        return moment
+
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", skewed_now)
+    with pytest.raises(ClientError) as excinfo:
+        make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    assert _error(excinfo)[:2] == ("InvalidSignatureException", 403)
+    assert phrase in excinfo.value.response["Error"]["Message"]
+
+
+def test_room_exists_only_in_its_own_region(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        make_client(region="us-east-1").disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    assert _error(excinfo)[:2] == ("ResourceNotFoundException", 404)
+    assert excinfo.value.response["resourceType"] == "ROOM"
+    assert excinfo.value.response["resourceId"] == "AbCdEf123456"
+    (call,) = fake.calls
+    assert call.region == "us-east-1"
+
+    with pytest.raises(ClientError) as excinfo:
+        make_client().disconnect_user(roomIdentifier=ROOM.replace("AbCdEf", "Missing"), userId="viewer-1")
+    assert _error(excinfo)[:2] == ("ResourceNotFoundException", 404)
+
+
+def test_room_of_another_account_is_access_denied(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    fake.add_credentials("AKIDOTHERACCOUNT", "other-secret", account="210987654321")
+    with pytest.raises(ClientError) as excinfo:
+        make_client(access_key="AKIDOTHERACCOUNT", secret_key="other-secret").disconnect_user(
+            roomIdentifier=ROOM, userId="viewer-1"
+        )
+    assert _error(excinfo)[:2] == ("AccessDeniedException", 403)
+
+
+def test_add_room_rejects_what_the_model_rejects(fake: FakeIvsChat) -> None:
+    with pytest.raises(ValueError):
+        fake.add_room("arn:aws:ivs:eu-west-1:123456789012:channel/abc")
+
+
+def _max_len(shape: str) -> int:
+    value: int = _shape(shape)["max"]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "constraint", "client_catches"),
+    [
+        # botocore's own validator checks required/type/min only; max and pattern are left to AWS.
+        ({"userId": "u" * (_max_len("UserID") + 1)}, "userId", "length less than or equal to", False),
+        ({"userId": "viewer-1", "reason": ""}, "reason", "length greater than or equal to 1", True),
+        ({"userId": "viewer-1", "reason": "r" * (_max_len("Reason") + 1)}, "reason", "less than or equal to", False),
+        ({"userId": "viewer-1", "roomIdentifier": "room/AbCdEf123456"}, "roomIdentifier", "regular expression", False),
+        ({"userId": "viewer-1", "roomIdentifier": ROOM + "/extra"}, "roomIdentifier", "regular expression", False),
+        ({}, "userId", "must not be null", True),
+    ],
+)
+def test_server_side_validation(
+    fake: FakeIvsChat,
+    make_client: ClientFactory,
+    kwargs: dict[str, str],
+    field: str,
+    constraint: str,
+    client_catches: bool,
+) -> None:
+    params = {"roomIdentifier": ROOM, **kwargs}
+    if client_catches:
+        with pytest.raises(ParamValidationError):
+            make_client().disconnect_user(**params)
+        assert fake.calls == []  # botocore refused to send it
+        client = make_client(parameter_validation=False)
+    else:
+        client = make_client()
+
+    with pytest.raises(ClientError) as excinfo:
+        client.disconnect_user(**params)
+
+    assert _error(excinfo)[:2] == ("ValidationException", 400)
+    response = excinfo.value.response
+    assert response["reason"] == "FIELD_VALIDATION_FAILED"
+    assert [entry["name"] for entry in response["fieldList"]] == [field]
+    assert constraint in response["fieldList"][0]["message"]
+    if "userId" in kwargs:
+        assert kwargs["userId"] not in response["Error"]["Message"]  # sensitive in the model
+    (call,) = fake.calls
+    assert call.error == "ValidationException"
+    assert call.reason == kwargs.get("reason")
+
+
+def test_limits_come_from_the_model(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    client = make_client()
+    client.disconnect_user(
+        roomIdentifier=ROOM, userId="u" * _max_len("UserID"), reason="r" * _max_len("Reason")
+    )
+    assert len(fake.disconnects()) == 1
+
+
+def test_requests_boto3_never_sends(fake: FakeIvsChat) -> None:
+    good = json.dumps({"roomIdentifier": ROOM, "userId": "viewer-1"}).encode()
+
+    status, headers, body = _raw_signed(fake, good, send_body=good.replace(b"viewer-1", b"viewer-2"))
+    assert (status, headers["x-amzn-errortype"].split(":")[0]) == (403, "InvalidSignatureException")
+    assert fake.calls[-1].user_id == "viewer-2" and fake.calls[-1].status == 403
+
+    status, headers, body = _raw_signed(fake, good, service="ivs")
+    assert (status, headers["x-amzn-errortype"].split(":")[0]) == (403, "InvalidSignatureException")
+    assert "ivschat" in body["message"]
+
+    status, headers, body = _raw_signed(fake, b'{"roomIdentifier": ')
+    assert (status, body["reason"]) == (400, "OTHER")
+    assert headers["x-amzn-errortype"].startswith("ValidationException:")
+
+    before = len(fake.calls)
+    status, headers, body = _raw_signed(fake, good, path="/DeleteRoom")
+    assert (status, body["reason"]) == (400, "UNKNOWN_OPERATION")
+    assert len(fake.calls) == before  # never reached DisconnectUser
+
+    status, headers, body = _raw_signed(fake, good)
+    assert (status, body) == (200, {})
+    assert headers["content-type"] == "application/json" and headers["x-amzn-requestid"]
+    assert fake.disconnects()[-1].user_id == "viewer-1"
+
+
+def test_account_rate_limit() -> None:
+    other_room = "arn:aws:ivschat:eu-west-1:210987654321:room/OtherRoom1"
+    with FakeIvsChat(tps_limit=3) as fake:
+        fake.add_room(ROOM)
+        fake.add_room(other_room)
+        fake.add_credentials("AKIDOTHERACCOUNT", "other-secret", account="210987654321")
+        cfg = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
+        session = boto3.session.Session(ACCESS_KEY, SECRET_KEY, region_name=REGION)
+        client = session.client("ivschat", endpoint_url=fake.url, config=cfg)
+        other = boto3.session.Session("AKIDOTHERACCOUNT", "other-secret", region_name=REGION).client(
+            "ivschat", endpoint_url=fake.url, config=cfg
+        )
+
+        for n in range(3):
+            client.disconnect_user(roomIdentifier=ROOM, userId=f"viewer-{n}")
+        with pytest.raises(ClientError) as excinfo:
+            client.disconnect_user(roomIdentifier=ROOM, userId="viewer-3")
+        other.disconnect_user(roomIdentifier=other_room, userId="viewer-x")  # separate account, separate bucket
+
+        assert _error(excinfo)[:2] == ("ThrottlingException", 429)
+        response = excinfo.value.response
+        assert (response["limit"], response["resourceType"], response["resourceId"]) == (3, "ROOM", "AbCdEf123456")
+        calls = fake.calls
+        assert calls[3].at - calls[0].at < 1.0
+        assert [c.status for c in calls] == [200, 200, 200, 429, 200]
+
+        time.sleep(max(0.0, calls[0].at + 1.05 - time.monotonic()))
+        client.disconnect_user(roomIdentifier=ROOM, userId="viewer-4")
+        assert len(fake.disconnects()) == 5
+
+
+def test_slow_aws_times_out_the_client_but_the_call_still_lands(
+    fake: FakeIvsChat, make_client: ClientFactory
+) -> None:
+    fake.set_delay(0.6)
+    with pytest.raises(ReadTimeoutError):
+        make_client(read_timeout=0.2).disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    (call,) = fake.wait_for_calls(1)
+    assert call.status == 200
+
+    fake.set_delay(0)
+    make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-2")
+    assert len(fake.disconnects()) == 2
+
+
+def test_wait_for_calls_times_out_loudly(fake: FakeIvsChat) -> None:
+    with pytest.raises(AssertionError):
+        fake.wait_for_calls(1, timeout=0.05)

@@ -1,0 +1,447 @@
+"""The Slack fake must be faithful: the real slack_sdk clients work against it, misuse fails.
+
+Every test drives the fake with slack_sdk's own ``WebClient``, ``WebhookClient`` and
+builtin ``SocketModeClient`` so the wire formats are the ones the bot really sends.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.webhook import WebhookClient
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as ws_connect
+
+from tests.fakes.slack import FakeSlack
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        yield server
+
+
+def bot_client(fake: FakeSlack, **kwargs: Any) -> WebClient:
+    return WebClient(token=fake.bot_token, base_url=fake.api_url, **kwargs)
+
+
+def modal(**overrides: Any) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": "kick_viewer",
+        "title": {"type": "plain_text", "text": "Kick viewer"},
+        "submit": {"type": "plain_text", "text": "Kick"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": {"type": "plain_text", "text": "Reason"},
+                "element": {"type": "plain_text_input", "action_id": "reason_input"},
+            }
+        ],
+    }
+    view.update(overrides)
+    return view
+
+
+def api_error(excinfo: pytest.ExceptionInfo[SlackApiError]) -> str:
+    return str(excinfo.value.response["error"])
+
+
+# --------------------------------------------------------------------------- auth
+
+
+def test_auth_test_reports_the_bot_identity(fake: FakeSlack) -> None:
+    response = bot_client(fake).auth_test()
+
+    assert response["ok"] is True
+    assert response["team_id"] == "T0000TEST"
+    assert response["user_id"] == "U0000BOT"
+    assert response["bot_id"]
+    call = fake.calls_to("auth.test")[0]
+    assert call.token == fake.bot_token
+    assert call.status == 200
+
+
+def test_wrong_token_is_invalid_auth(fake: FakeSlack) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        WebClient(token="xoxb-wrong", base_url=fake.api_url).auth_test()
+    assert api_error(excinfo) == "invalid_auth"
+
+
+def test_missing_token_is_not_authed(fake: FakeSlack) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        WebClient(base_url=fake.api_url).auth_test()
+    assert api_error(excinfo) == "not_authed"
+
+
+def test_token_types_are_not_interchangeable(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    with pytest.raises(SlackApiError) as excinfo:
+        WebClient(token=fake.app_token, base_url=fake.api_url).chat_postMessage(channel="C1", text="hi")
+    assert api_error(excinfo) == "not_allowed_token_type"
+
+    with pytest.raises(SlackApiError) as excinfo:
+        WebClient(base_url=fake.api_url).apps_connections_open(app_token=fake.bot_token)
+    assert api_error(excinfo) == "not_allowed_token_type"
+
+
+def test_json_body_token_is_ignored_like_slack(fake: FakeSlack) -> None:
+    """Slack reads a JSON post's token only from the Authorization header."""
+    request = urllib.request.Request(
+        fake.api_url + "auth.test",
+        data=json.dumps({"token": fake.bot_token}).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        assert json.load(response)["error"] == "not_authed"
+
+
+def test_plain_get_with_token_query_works(fake: FakeSlack) -> None:
+    with urllib.request.urlopen(f"{fake.api_url}auth.test?token={fake.bot_token}") as response:
+        assert json.load(response)["ok"] is True
+
+
+def test_unknown_method(fake: FakeSlack) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        bot_client(fake).api_call("conversations.kickEveryone")
+    assert api_error(excinfo) == "unknown_method"
+
+
+# --------------------------------------------------------------------------- views
+
+
+def test_views_open_happy_path(fake: FakeSlack) -> None:
+    trigger_id = fake.new_trigger_id()
+
+    response = bot_client(fake).views_open(trigger_id=trigger_id, view=modal(private_metadata="x" * 3000))
+
+    view = response["view"]
+    assert view["id"].startswith("V")
+    assert view["team_id"] == "T0000TEST"
+    assert view["state"] == {"values": {}}
+    assert view["hash"]
+    assert view["callback_id"] == "kick_viewer"
+    assert fake.opened_views == [view]
+    call = fake.calls_to("views.open")[0]
+    assert isinstance(call.params["view"], dict)  # slack_sdk sends views.open as a JSON body
+
+
+def test_views_open_form_post_decodes_json_string_view(fake: FakeSlack) -> None:
+    """A form-encoded call carries ``view`` as a JSON string; the fake decodes it like Slack."""
+    trigger_id = fake.new_trigger_id()
+
+    response = bot_client(fake).api_call(
+        "views.open", params={"trigger_id": trigger_id, "view": json.dumps(modal())}
+    )
+
+    assert response["ok"] is True
+    assert fake.calls_to("views.open")[0].params["view"]["type"] == "modal"
+
+
+def test_views_open_expired_trigger() -> None:
+    with FakeSlack(trigger_ttl=0.2) as fake:
+        trigger_id = fake.new_trigger_id()
+        issued = time.monotonic()
+        while time.monotonic() - issued < 0.25:  # expiry is a matter of time
+            time.sleep(0.02)
+
+        with pytest.raises(SlackApiError) as excinfo:
+            bot_client(fake).views_open(trigger_id=trigger_id, view=modal())
+
+        assert api_error(excinfo) == "expired_trigger_id"
+        assert fake.opened_views == []
+
+
+def test_views_open_trigger_is_single_use(fake: FakeSlack) -> None:
+    client = bot_client(fake)
+    trigger_id = fake.new_trigger_id()
+    client.views_open(trigger_id=trigger_id, view=modal())
+
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id=trigger_id, view=modal())
+
+    assert api_error(excinfo) == "exchanged_trigger_id"
+    assert len(fake.opened_views) == 1
+
+
+def test_views_open_unknown_trigger(fake: FakeSlack) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        bot_client(fake).views_open(trigger_id="1.2.deadbeef", view=modal())
+    assert api_error(excinfo) == "invalid_trigger_id"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "pointer"),
+    [
+        ({"private_metadata": "x" * 3001}, "/view/private_metadata"),
+        ({"title": {"type": "plain_text", "text": "x" * 25}}, "/view/title/text"),
+        ({"title": {"type": "mrkdwn", "text": "Kick"}}, "/view/title/type"),
+        ({"submit": {"type": "plain_text", "text": "x" * 25}}, "/view/submit/text"),
+        ({"callback_id": "c" * 256}, "/view/callback_id"),
+        ({"type": "home"}, "/view/type"),
+        ({"submit": None}, "/view/submit"),
+        ({"blocks": [{"type": "divider"}] * 101}, "/view/blocks"),
+        ({"blocks": [{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "a"}]}, "/view/blocks/1"),
+        ({"blocks": [{"type": "divider", "block_id": "b" * 256}]}, "/view/blocks/0/block_id"),
+        ({"state": {"values": {}}}, "/view"),  # echoing a received view back is rejected
+    ],
+)
+def test_views_open_rejects_invalid_views(fake: FakeSlack, overrides: dict[str, Any], pointer: str) -> None:
+    view = modal(**overrides)
+    if view.get("submit") is None:
+        view.pop("submit", None)
+
+    with pytest.raises(SlackApiError) as excinfo:
+        bot_client(fake).views_open(trigger_id=fake.new_trigger_id(), view=view)
+
+    assert api_error(excinfo) == "invalid_arguments"
+    messages = excinfo.value.response["response_metadata"]["messages"]
+    assert any(f"[json-pointer:{pointer}" in m for m in messages), messages
+
+
+def test_views_update_by_id_with_hash(fake: FakeSlack) -> None:
+    client = bot_client(fake)
+    opened = client.views_open(trigger_id=fake.new_trigger_id(), view=modal())["view"]
+
+    updated = client.views_update(
+        view_id=opened["id"], hash=opened["hash"], view=modal(title={"type": "plain_text", "text": "Done"})
+    )["view"]
+
+    assert updated["id"] == opened["id"]
+    assert updated["title"]["text"] == "Done"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=modal())  # stale hash
+    assert api_error(excinfo) == "hash_conflict"
+
+
+def test_views_update_unknown_view(fake: FakeSlack) -> None:
+    with pytest.raises(SlackApiError) as excinfo:
+        bot_client(fake).views_update(view_id="VNOPE", view=modal())
+    assert api_error(excinfo) == "not_found"
+
+
+# --------------------------------------------------------------------------- chat
+
+
+def test_post_message_records_and_returns_increasing_ts(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    client = bot_client(fake)
+
+    first = client.chat_postMessage(channel="C1", text="kicked viewer")
+    second = client.chat_postMessage(
+        channel="C1", text="fallback", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "*done*"}}]
+    )
+
+    assert first["channel"] == "C1"
+    assert float(second["ts"]) > float(first["ts"])
+    assert [m["text"] for m in fake.messages] == ["kicked viewer", "fallback"]
+    assert fake.messages[1]["blocks"][0]["type"] == "section"
+
+
+@pytest.mark.parametrize(
+    ("setup", "kwargs", "error"),
+    [
+        ({}, {"channel": "CUNKNOWN", "text": "hi"}, "channel_not_found"),
+        ({"bot_is_member": False}, {"channel": "C1", "text": "hi"}, "not_in_channel"),
+        ({"archived": True}, {"channel": "C1", "text": "hi"}, "is_archived"),
+        ({}, {"channel": "C1"}, "no_text"),
+        ({}, {"channel": "C1", "text": "x" * 40_001}, "msg_too_long"),
+        ({}, {"channel": "C1", "text": "hi", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
+        (
+            {},
+            {"channel": "C1", "text": "hi", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]},
+            "invalid_blocks",
+        ),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing:UserWarning")
+def test_post_message_failures(fake: FakeSlack, setup: dict[str, Any], kwargs: dict[str, Any], error: str) -> None:
+    fake.add_channel("C1", **setup)
+
+    with pytest.raises(SlackApiError) as excinfo:
+        bot_client(fake).chat_postMessage(**kwargs)
+
+    assert api_error(excinfo) == error
+    assert fake.messages == []
+
+
+def test_post_ephemeral(fake: FakeSlack) -> None:
+    fake.add_channel("C1", members=["U1"])
+    client = bot_client(fake)
+
+    response = client.chat_postEphemeral(channel="C1", user="U1", text="only you")
+
+    assert response["message_ts"]
+    assert fake.ephemerals[0]["user"] == "U1"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.chat_postEphemeral(channel="C1", user="U2", text="only you")
+    assert api_error(excinfo) == "user_not_in_channel"
+
+
+# --------------------------------------------------------------------------- user groups & rate limits
+
+
+def test_usergroups_users_list(fake: FakeSlack) -> None:
+    fake.set_group_members("S0MODS", ["U1", "U2"])
+    client = bot_client(fake)
+
+    assert client.usergroups_users_list(usergroup="S0MODS")["users"] == ["U1", "U2"]
+    with pytest.raises(SlackApiError) as excinfo:
+        client.usergroups_users_list(usergroup="S0NOPE")
+    assert api_error(excinfo) == "no_such_subteam"
+
+
+def test_usergroups_users_list_is_rate_limited_per_minute() -> None:
+    with FakeSlack(usergroups_users_list_per_minute=3) as fake:
+        fake.set_group_members("S0MODS", ["U1"])
+        client = bot_client(fake, retry_handlers=[])
+        for _ in range(3):
+            client.usergroups_users_list(usergroup="S0MODS")
+
+        with pytest.raises(SlackApiError) as excinfo:
+            client.usergroups_users_list(usergroup="S0MODS")
+
+        assert excinfo.value.response.status_code == 429
+        assert api_error(excinfo) == "ratelimited"
+        assert 1 <= int(excinfo.value.response.headers["Retry-After"]) <= 60
+        calls = fake.calls_to("usergroups.users.list")
+        assert [c.status for c in calls] == [200, 200, 200, 429]
+
+
+# --------------------------------------------------------------------------- injection
+
+
+def test_fail_next_injects_errors_then_recovers(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    fake.fail_next("chat.postMessage", error="internal_error", status=500)
+    fake.fail_next("chat.postMessage", error="ratelimited", status=429, retry_after=7)
+    client = bot_client(fake, retry_handlers=[])
+
+    with pytest.raises(SlackApiError) as first:
+        client.chat_postMessage(channel="C1", text="hi")
+    with pytest.raises(SlackApiError) as second:
+        client.chat_postMessage(channel="C1", text="hi")
+    third = client.chat_postMessage(channel="C1", text="hi")
+
+    assert first.value.response.status_code == 500
+    assert api_error(first) == "internal_error"
+    assert second.value.response.status_code == 429
+    assert second.value.response.headers["Retry-After"] == "7"
+    assert third["ok"] is True
+    assert len(fake.messages) == 1
+
+
+def test_set_delay_holds_the_answer(fake: FakeSlack) -> None:
+    fake.set_delay("auth.test", 0.3)
+    started = time.monotonic()
+
+    bot_client(fake).auth_test()
+
+    assert time.monotonic() - started >= 0.3
+
+
+def test_wait_for_times_out_with_context(fake: FakeSlack) -> None:
+    bot_client(fake).auth_test()
+    with pytest.raises(AssertionError, match="auth.test -> ok"):
+        fake.wait_for_calls("chat.postMessage", timeout=0.1)
+
+
+# --------------------------------------------------------------------------- response URLs
+
+
+def test_response_url_accepts_posts_from_webhook_client(fake: FakeSlack) -> None:
+    url = fake.new_response_url()
+
+    response = WebhookClient(url).send(text="Viewer kicked", response_type="ephemeral")
+
+    assert (response.status_code, response.body) == (200, "ok")
+    assert fake.posted_responses[0].url == url
+    assert fake.posted_responses[0].body == {"text": "Viewer kicked", "response_type": "ephemeral"}
+
+
+def test_response_url_limits(fake: FakeSlack) -> None:
+    url = fake.new_response_url()
+    client = WebhookClient(url)
+
+    assert client.send_dict({}).status_code == 400  # no_text
+    for _ in range(5):
+        assert client.send(text="ok").status_code == 200
+    used = client.send(text="one too many")
+    unknown = WebhookClient(fake.base_url + "/commands/T0000TEST/1/nope").send(text="x")
+
+    assert (used.status_code, used.body) == (404, "used_url")
+    assert (unknown.status_code, unknown.body) == (404, "no_service")
+    assert len(fake.posted_responses) == 5
+
+
+# --------------------------------------------------------------------------- Socket Mode
+
+
+@pytest.fixture
+def socket_client(fake: FakeSlack) -> Iterator[SocketModeClient]:
+    client = SocketModeClient(app_token=fake.app_token, web_client=WebClient(base_url=fake.api_url))
+
+    def ack_with_payload(sm: SocketModeClient, request: SocketModeRequest) -> None:
+        payload = {"text": f"handled {request.type}"} if request.type != "events_api" else None
+        sm.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id, payload=payload))
+
+    client.socket_mode_request_listeners.append(ack_with_payload)
+    yield client
+    # The builtin client's close() waits out its 3 s receive timeout; the fake's shutdown
+    # closes the socket from the server side, which releases it immediately.
+    client.auto_reconnect_enabled = False
+    threading.Thread(target=client.close, daemon=True).start()
+
+
+def test_socket_mode_envelope_round_trip(fake: FakeSlack, socket_client: SocketModeClient) -> None:
+    socket_client.connect()
+    fake.wait_for_socket_client(timeout=5)
+
+    payload = fake.send_envelope("slash_commands", {"command": "/kick", "text": "viewer-1"})
+
+    assert payload == {"text": "handled slash_commands"}
+    assert fake.send_envelope("events_api", {"event": {"type": "app_mention"}}) is None
+    assert [a.envelope_type for a in fake.acks] == ["slash_commands", "events_api"]
+    assert all(a.latency < 3 for a in fake.acks)
+    assert fake.calls_to("apps.connections.open")[0].token == fake.app_token
+
+
+def test_socket_mode_client_reconnects_after_disconnect(fake: FakeSlack, socket_client: SocketModeClient) -> None:
+    socket_client.connect()
+    fake.wait_for_socket_client(timeout=5)
+
+    fake.disconnect_socket_clients()
+
+    fake.wait_for(lambda: fake.socket_connections_opened == 2 and fake.socket_client_count == 1)
+    assert len(fake.calls_to("apps.connections.open")) == 2
+    assert fake.send_envelope("interactive", {"type": "block_actions"}) == {"text": "handled interactive"}
+
+
+def test_socket_mode_tickets_are_single_use(fake: FakeSlack) -> None:
+    url = WebClient(base_url=fake.api_url).apps_connections_open(app_token=fake.app_token)["url"]
+
+    with ws_connect(url) as first:
+        hello = json.loads(first.recv(timeout=2))
+        assert hello["type"] == "hello"
+        assert hello["connection_info"]["app_id"]
+        with pytest.raises(InvalidStatus):
+            ws_connect(url)
+
+
+def test_send_envelope_without_client_fails(fake: FakeSlack) -> None:
+    with pytest.raises(AssertionError, match="no Socket Mode client"):
+        fake.send_envelope("slash_commands", {"command": "/kick"})
