@@ -7,35 +7,29 @@ import os
 import sys
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from .app import create_app
-from .startup import prepared_settings
+from .startup import prepared_app, prepared_settings, slack_refused
 
 # Socket Mode hands each envelope to a thread; a burst of commands must not queue behind slow kicks.
 SOCKET_MODE_CONCURRENCY = 32
-EXIT_SLACK_UNREACHABLE = 1
+GUNICORN = ["-m", "gunicorn", "--config", "python:bot.gunicorn_conf", "bot.wsgi:application"]
 
 log = logging.getLogger("bot")
 
 
-def main() -> int:
+def main() -> None:
     settings = prepared_settings()
     if not settings.socket_mode:
         log.info("starting", extra={"fields": {"mode": "http", "port": settings.port}})
-        gunicorn = [sys.executable, "-m", "gunicorn", "--config", "python:bot.gunicorn_conf", "bot.wsgi:application"]
-        os.execv(sys.executable, gunicorn)
+        os.execv(sys.executable, [sys.executable, *GUNICORN])  # the same server as the Procfile's web: line
+    app = prepared_app(settings)
+    log.info("starting", extra={"fields": {"mode": "socket"}})
     try:
-        app = create_app(settings)
-        handler = SocketModeHandler(app, settings.app_token, concurrency=SOCKET_MODE_CONCURRENCY)
-        log.info("starting", extra={"fields": {"mode": "socket"}})
-        handler.start()
-    except (BoltError, SlackClientError) as error:
-        print(f"ivs-kick cannot start: Slack refused or could not be reached at {settings.api_url}: {error}", file=sys.stderr)
-        return EXIT_SLACK_UNREACHABLE
-    return 0
+        SocketModeHandler(app, settings.app_token, concurrency=SOCKET_MODE_CONCURRENCY).start()
+    except SlackClientError as error:
+        raise slack_refused(settings, error) from None
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -22,6 +22,14 @@ LISTENER_THREADS = 64
 log = logging.getLogger(__name__)
 
 
+class _SameTokenNotice(logging.Filter):
+    """Bolt also reads SLACK_BOT_TOKEN and warns that it goes unused beside our client, which carries that very
+    token; the warning would only confuse whoever reads the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def create_app(settings: Settings, *, aws_session: boto3.session.Session | None = None) -> App:
     client = web_client(settings.bot_token, settings.api_url)
     moderators = ModeratorDirectory(
@@ -30,12 +38,14 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
         fetch_group=group_fetcher(client) if settings.moderator_group else None,
         max_age=settings.moderator_cache_seconds,
     )
+    bolt_logger = logging.getLogger("slack_bolt")
+    bolt_logger.addFilter(_SameTokenNotice())
     app = App(
         client=client,
         signing_secret=settings.signing_secret,
         request_verification_enabled=not settings.socket_mode,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
-        logger=logging.getLogger("slack_bolt"),
+        logger=bolt_logger,
     )
     listeners.register(app, Services(settings, moderators, IvsChatGateway(aws_session)))
     if not moderators.configured:

@@ -1,4 +1,4 @@
-"""Start-up shared by both entry points: .env, settings, logging; clear lines and exit 2 on bad settings."""
+"""Start-up shared by both entry points: .env, settings, logging, the app; clear lines instead of tracebacks."""
 
 from __future__ import annotations
 
@@ -7,11 +7,23 @@ import sys
 from pathlib import Path
 
 from dotenv import load_dotenv
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
 
+from .app import create_app
 from .logs import configure_logging
 from .settings import Settings, SettingsError, load_settings
 
+EXIT_SLACK_REFUSED = 1
 EXIT_BAD_SETTINGS = 2
+
+
+def cannot_start(lines: list[str], code: int) -> SystemExit:
+    print("ivs-kick cannot start:", file=sys.stderr)
+    for line in lines:
+        print(f"  - {line}", file=sys.stderr)
+    return SystemExit(code)
 
 
 def prepared_settings() -> Settings:
@@ -20,9 +32,22 @@ def prepared_settings() -> Settings:
     try:
         settings = load_settings(os.environ)
     except SettingsError as error:
-        print("ivs-kick cannot start:", file=sys.stderr)
-        for line in error.problems:
-            print(f"  - {line}", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_SETTINGS) from None
+        raise cannot_start(error.problems, EXIT_BAD_SETTINGS) from None
     configure_logging(settings.secrets, settings.log_level)
     return settings
+
+
+def slack_refused(settings: Settings, error: Exception) -> SystemExit:
+    return cannot_start(
+        [f"Slack at {settings.api_url} refused the bot or could not be reached: {error}. "
+         "Check SLACK_BOT_TOKEN, SLACK_APP_TOKEN and SLACK_API_URL."],
+        EXIT_SLACK_REFUSED,
+    )
+
+
+def prepared_app(settings: Settings) -> App:
+    """The app, after Slack confirmed the bot token (auth.test)."""
+    try:
+        return create_app(settings)
+    except (BoltError, SlackClientError) as error:
+        raise slack_refused(settings, error) from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from .startup import prepared_settings
-from .app import create_app
+from .startup import prepared_app, prepared_settings
 
-application = SlackRequestHandler(create_app(prepared_settings()))
+application = SlackRequestHandler(prepared_app(prepared_settings()))

@@ -28,7 +28,7 @@ from .request import KickRequest
 
 IAM_ACTION = "ivschat:DisconnectUser"
 DEFAULT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": 3},  # the first try and two retries
     connect_timeout=3,
     read_timeout=10,
     user_agent_extra="ivs-kick",

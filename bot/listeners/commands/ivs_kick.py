@@ -39,10 +39,10 @@ class IvsKickCommand:
         user_id = command.get("user_id", "")
         parsed = parse_command(command.get("text", ""))
         if isinstance(parsed, Help):
-            ack(text=usage())
+            ack(text=usage(), response_type="ephemeral")
             result = "help"
         elif isinstance(parsed, ParseError):
-            ack(text=problem(parsed.message))
+            ack(text=problem(parsed.message), response_type="ephemeral")
             result = f"invalid_{parsed.field}"
         else:
             ack()

@@ -1,0 +1,168 @@
+"""Fixtures for end-to-end tests: the fakes, and the real bot process wired to them in either mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.fakes.ivschat import FakeIvsChat
+from tests.fakes.slack import FakeSlack
+
+from .harness import (
+    AUDIT_CHANNEL,
+    INVOKED_IN,
+    BotProcess,
+    Driver,
+    HttpDriver,
+    SocketDriver,
+    bot_env,
+    command_payload,
+    free_port,
+    submission_payload,
+    wait_until_serving,
+)
+
+ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
+ROOM_EU = "arn:aws:ivschat:eu-central-1:123456789012:room/EuRoom12345"
+MODERATOR = "U0MOD"
+GROUP = "S0MODS"
+GROUP_MODERATOR = "U0GROUPMOD"
+KEEP = object()  # submit the modal with the reason as it was pre-filled
+
+
+@pytest.fixture
+def slack():
+    with FakeSlack() as fake:
+        fake.add_channel(AUDIT_CHANNEL)
+        fake.add_channel(INVOKED_IN)
+        fake.set_group_members(GROUP, [GROUP_MODERATOR])
+        yield fake
+
+
+@pytest.fixture
+def ivs():
+    with FakeIvsChat() as fake:
+        fake.add_room(ROOM)
+        fake.add_room(ROOM_EU)
+        yield fake
+
+
+@dataclass
+class Kick:
+    """Everything one kick produced, as Slack and AWS saw it."""
+
+    command_ack: Any
+    view: dict[str, Any]
+    submit_ack: Any
+    reply: str
+    audit: dict[str, Any] | None
+
+
+class Bot:
+    """A running bot and a moderator's-eye way of using it."""
+
+    def __init__(self, process: BotProcess, driver: Driver, slack: FakeSlack, ivs: FakeIvsChat) -> None:
+        self.process, self.driver, self.slack, self.ivs = process, driver, slack, ivs
+
+    @property
+    def mode(self) -> str:
+        return self.driver.mode
+
+    def command(self, text: str, *, user: str = MODERATOR) -> tuple[Any, str, str]:
+        """Returns the ack, the trigger_id and the response_url Slack issued for this command."""
+        trigger_id, response_url = self.slack.new_trigger_id(), self.slack.new_response_url()
+        ack = self.driver.command(command_payload(text, user_id=user, trigger_id=trigger_id, response_url=response_url))
+        return ack, trigger_id, response_url
+
+    def opened_view(self, trigger_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        def opened():
+            return [c for c in self.slack.calls_to("views.open") if c.params.get("trigger_id") == trigger_id and c.response.get("ok")]
+
+        self.slack.wait_for(lambda: bool(opened()), timeout)
+        return opened()[0].response["view"]
+
+    def replies(self, response_url: str) -> list[str]:
+        return [p.body.get("text", "") for p in self.slack.posted_responses if p.url == response_url]
+
+    def wait_reply(self, response_url: str, count: int = 1, timeout: float = 15.0) -> str:
+        self.slack.wait_for(lambda: len(self.replies(response_url)) >= count, timeout)
+        return self.replies(response_url)[count - 1]
+
+    def submit(self, view: dict[str, Any], reason: str | None, *, user: str = MODERATOR) -> Any:
+        return self.driver.interaction(submission_payload(view, user_id=user, reason=reason))
+
+    def kick(self, text: str, *, reason: Any = KEEP, user: str = MODERATOR, submitter: str | None = None) -> Kick:
+        audits_before = len(self.audit_posts())
+        ack, trigger_id, response_url = self.command(text, user=user)
+        view = self.opened_view(trigger_id)
+        if reason is KEEP:
+            reason = _initial_reason(view)
+        submit_ack = self.submit(view, reason, user=submitter or user)
+        reply = self.wait_reply(response_url)
+        audits = self.audit_posts()
+        return Kick(ack, view, submit_ack, reply, audits[audits_before] if len(audits) > audits_before else None)
+
+    def audit_posts(self) -> list[dict[str, Any]]:
+        return [c.params for c in self.slack.calls_to("chat.postMessage") if c.response.get("ok")]
+
+
+def _initial_reason(view: dict[str, Any]) -> str | None:
+    for block in view["blocks"]:
+        if block.get("block_id") == "reason":
+            return block["element"].get("initial_value")
+    raise AssertionError("the modal has no reason input")
+
+
+UNRENDERED = {"initial_value", "private_metadata"}
+
+
+def _rendered_strings(value: Any) -> list[str]:
+    """Strings Slack renders as message text. Left out: an input's `initial_value` (plain text the moderator
+    edits) and a view's `private_metadata` (never shown), which Slack never turns into mentions."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() if k not in UNRENDERED for s in _rendered_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _rendered_strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def everything_sent(slack: FakeSlack) -> str:
+    """All text the bot sent to Slack (posts, modals, replies), for checks that must hold everywhere."""
+    sent = [c.params for c in slack.calls if c.method in {"chat.postMessage", "views.open", "views.update"}]
+    sent += [p.body for p in slack.posted_responses]
+    return "\n".join(_rendered_strings(sent))
+
+
+@pytest.fixture
+def start_bot(slack, ivs, tmp_path):
+    started: list[BotProcess] = []
+
+    def start(mode: str, **env_overrides: str | None) -> Bot:
+        port = free_port()
+        workdir = tmp_path / f"{mode}-{len(started)}"
+        workdir.mkdir()
+        process = BotProcess(bot_env(slack, ivs, mode=mode, port=port, **env_overrides), workdir).start()
+        started.append(process)
+        if mode == "http":
+            wait_until_serving(process, port)
+            driver: Driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events")
+        else:
+            slack.wait_for_socket_client(timeout=20)
+            driver = SocketDriver(slack)
+        return Bot(process, driver, slack, ivs)
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture(params=["http", "socket"])
+def mode(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def bot(start_bot, mode) -> Bot:
+    return start_bot(mode)

@@ -1,0 +1,240 @@
+"""Drive the real bot process the way Slack does: signed HTTP requests, or Socket Mode envelopes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[2]
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAM_ID = "T0000TEST"
+AUDIT_CHANNEL = "C0AUDIT"
+INVOKED_IN = "C0STREAM"
+
+
+def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    """Headers exactly as Slack signs a request: v0=HMAC-SHA256(secret, "v0:{ts}:{body}")."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float = 10) -> HttpAnswer:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return HttpAnswer(response.status, response.read().decode())
+    except urllib.error.HTTPError as error:
+        return HttpAnswer(error.code, error.read().decode())
+
+
+def command_payload(text: str, *, user_id: str, trigger_id: str, response_url: str, channel_id: str = INVOKED_IN) -> dict[str, str]:
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "streamers",
+        "channel_id": channel_id,
+        "channel_name": "stream-chat",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": "/ivs-kick",
+        "text": text,
+        "api_app_id": "A0000TEST",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
+def submission_payload(opened_view: dict[str, Any], *, user_id: str, reason: str | None) -> dict[str, Any]:
+    """A view_submission for a modal the bot opened, with the reason field as the moderator left it."""
+    view = dict(opened_view)
+    view["state"] = {"values": {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}}
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "streamers"},
+        "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0000TEST",
+        "token": "deprecated-verification-token",
+        "trigger_id": "99999.11111.submitted",
+        "view": view,
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+
+
+def event_payload(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0000TEST",
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{time.monotonic_ns()}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM_ID, "user_id": "U0000BOT", "is_bot": True}],
+    }
+
+
+@dataclass
+class BotProcess:
+    """`python -m bot` as a child process, in an empty working directory, logs captured to a file."""
+
+    env: dict[str, str]
+    workdir: Path
+    process: subprocess.Popen | None = None
+    log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_path = self.workdir / "bot.log"
+
+    def start(self) -> "BotProcess":
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        return self
+
+    def run_to_exit(self, timeout: float = 30) -> tuple[int, str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        return result.returncode, result.stdout + result.stderr
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def assert_running(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            raise AssertionError(f"the bot exited ({self.process and self.process.returncode}):\n{self.logs()}")
+
+
+def bot_env(slack, ivs, *, mode: str, port: int, **overrides: str | None) -> dict[str, str]:
+    """The environment of a bot wired to the local fakes; an override of None removes that variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_", "IVS_KICK_"))}
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_API_URL": slack.api_url,
+            "IVS_KICK_AUDIT_CHANNEL": AUDIT_CHANNEL,
+            "IVS_KICK_MODERATORS": "U0MOD",
+            "PORT": str(port),
+            "AWS_ACCESS_KEY_ID": ivs.access_key,
+            "AWS_SECRET_ACCESS_KEY": ivs.secret_key,
+            "AWS_ENDPOINT_URL_IVSCHAT": ivs.url,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_REGION": "us-east-1",  # deliberately not the rooms' regions: the ARN must decide
+        }
+    )
+    if mode == "socket":
+        env["SLACK_APP_TOKEN"] = slack.app_token
+    else:
+        env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+class Driver:
+    """Sends what Slack would send, over one transport; answers are normalised to the ack's JSON (or None)."""
+
+    mode: str
+
+    def command(self, form: dict[str, str]) -> Any: ...
+
+    def interaction(self, payload: dict[str, Any]) -> Any: ...
+
+    def event(self, body: dict[str, Any]) -> Any: ...
+
+
+class HttpDriver(Driver):
+    mode = "http"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _post(self, body: bytes, content_type: str) -> Any:
+        answer = http_post(self.url, body, {"Content-Type": content_type, **sign(body)})
+        assert answer.status == 200, f"HTTP {answer.status}: {answer.body}"
+        return answer.json()
+
+    def command(self, form: dict[str, str]) -> Any:
+        return self._post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+
+    def interaction(self, payload: dict[str, Any]) -> Any:
+        return self._post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
+
+    def event(self, body: dict[str, Any]) -> Any:
+        return self._post(json.dumps(body).encode(), "application/json")
+
+
+class SocketDriver(Driver):
+    mode = "socket"
+
+    def __init__(self, slack) -> None:
+        self.slack = slack
+
+    def command(self, form: dict[str, str]) -> Any:
+        return self.slack.send_envelope("slash_commands", form)
+
+    def interaction(self, payload: dict[str, Any]) -> Any:
+        return self.slack.send_envelope("interactive", payload)
+
+    def event(self, body: dict[str, Any]) -> Any:
+        return self.slack.send_envelope("events_api", body)
+
+
+def wait_until_serving(bot: BotProcess, port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        bot.assert_running()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"the bot did not listen on {port} within {timeout}s:\n{bot.logs()}")
