@@ -39,6 +39,7 @@ def slack():
         fake.add_channel(INVOKED_IN)
         fake.set_group_members(GROUP, [GROUP_MODERATOR])
         yield fake
+        assert not fake.internal_errors, fake.internal_errors
 
 
 @pytest.fixture
