@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 
 from botocore.loaders import Loader
 
@@ -26,8 +25,7 @@ class FieldRule:
     pattern: re.Pattern[str] | None = None
 
 
-@cache
-def _rules() -> dict[str, FieldRule]:
+def _load_rules() -> dict[str, FieldRule]:
     shapes = Loader().load_service_model("ivschat", "service-2")["shapes"]
 
     def rule(shape: str) -> FieldRule:
@@ -38,16 +36,20 @@ def _rules() -> dict[str, FieldRule]:
     return {"room": rule("RoomIdentifier"), "user": rule("UserID"), "reason": rule("Reason")}
 
 
+# Read once at import: botocore's loader scans its whole data directory, far too slow to do per command.
+_RULES = _load_rules()
+
+
 def room_rule() -> FieldRule:
-    return _rules()["room"]
+    return _RULES["room"]
 
 
 def user_rule() -> FieldRule:
-    return _rules()["user"]
+    return _RULES["user"]
 
 
 def reason_rule() -> FieldRule:
-    return _rules()["reason"]
+    return _RULES["reason"]
 
 
 class InvalidField(ValueError):

@@ -229,12 +229,15 @@ class SocketDriver(Driver):
 
 
 def wait_until_serving(bot: BotProcess, port: int, timeout: float = 20) -> None:
+    """Ready means a worker answers HTTP, not merely that gunicorn's master has bound the port."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         bot.assert_running()
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer will do
         except OSError:
             time.sleep(0.05)
-    raise AssertionError(f"the bot did not listen on {port} within {timeout}s:\n{bot.logs()}")
+    raise AssertionError(f"the bot did not answer HTTP on {port} within {timeout}s:\n{bot.logs()}")

@@ -332,6 +332,10 @@ def _frontend_error(status: int, code: str, message: str) -> _Reply:
 class _Server(ThreadingHTTPServer):
     """Threaded server that knows its fake and lets stop() cut idle keep-alive connections."""
 
+    # The stdlib default backlog of 5 makes a burst of connections wait for SYN retries (1 s, 2 s…),
+    # a delay the real service does not have.
+    request_queue_size = 128
+
     daemon_threads = True
     block_on_close = False
 

@@ -485,6 +485,13 @@ def _sleep_until(deadline: float) -> None:
 # The fake
 
 
+class _BurstReadyHTTPServer(ThreadingHTTPServer):
+    """The stdlib default backlog of 5 makes a burst of connections wait for SYN retries (1 s, 2 s…), a delay
+    Slack does not have."""
+
+    request_queue_size = 128
+
+
 class FakeSlack:
     """A Slack workspace on localhost that the real bot (and slack_sdk) can talk to."""
 
@@ -570,7 +577,7 @@ class FakeSlack:
         """Start the HTTP and WebSocket servers on ephemeral ports."""
         if self._http is not None:
             raise RuntimeError("FakeSlack already started")
-        self._http = ThreadingHTTPServer((_HOST, 0), _make_http_handler(self))
+        self._http = _BurstReadyHTTPServer((_HOST, 0), _make_http_handler(self))
         self._http.daemon_threads = True
         self._ws = serve(
             self._ws_handler,

@@ -23,7 +23,7 @@ from ...messages import ModalContext, kick_modal, problem, usage
 from ..services import Services
 
 COMMAND = "/ivs-kick"
-ROLE_WAIT_SECONDS = 1.5
+ROLE_WAIT_SECONDS = 1.0
 # Before the modal a stale cached answer is fine: the decisive check happens at submission.
 ROLE_MAX_AGE_BEFORE_MODAL = 15 * 60.0
 
