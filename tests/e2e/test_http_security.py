@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import urlencode
 
@@ -47,3 +48,11 @@ def test_slacks_unsigned_ssl_check_is_answered_but_cannot_smuggle_a_command(star
 def _nothing_called(bot) -> bool:
     methods = {c.method for c in bot.slack.calls} - {"auth.test", "usergroups.users.list"}
     return not methods and not bot.ivs.calls and not bot.slack.posted_responses
+
+
+def test_event_subscription_url_verification_is_answered(start_bot):
+    bot = start_bot("http")
+    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"}).encode()
+    answer = http_post(bot.driver.url, body, {"Content-Type": "application/json", **sign(body)})
+    assert answer.status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in answer.body

@@ -161,3 +161,12 @@ def test_logs_are_structured_and_hold_no_secret(start_bot, mode):
     for secret in (bot.slack.bot_token, bot.slack.app_token, bot.ivs.secret_key, "8f742231b10e8888abcd99yyyzzz85a5"):
         assert secret not in logs
     assert '"msg": "command"' in logs and '"msg": "kick"' in logs and '"result": "kicked"' in logs
+
+
+def test_a_modal_slack_will_not_open_is_explained(start_bot):
+    bot = start_bot("http")
+    bot.slack.fail_next("views.open", error="expired_trigger_id")
+    _, _, response_url = bot.command(f"{ROOM} viewer42")
+    reply = bot.wait_reply(response_url)
+    assert "could not be opened (Slack said expired_trigger_id)" in reply and "Nothing was done" in reply
+    assert not bot.ivs.calls

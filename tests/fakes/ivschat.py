@@ -177,6 +177,10 @@ def _error_spec(shape: Shape) -> _ErrorSpec:
 
 
 @lru_cache(maxsize=1)
+class ModelChanged(RuntimeError):
+    """botocore's IVS Chat model changed in a way this fake does not imitate; better to stop than to pass."""
+
+
 def _operation_spec() -> _OperationSpec:
     """Read DisconnectUser's contract from botocore's bundled ivschat model."""
     raw = Loader().load_service_model(SERVICE_NAME, "service-2")
@@ -190,13 +194,13 @@ def _operation_spec() -> _OperationSpec:
     for name, shape in input_shape.members.items():  # type: ignore[attr-defined]
         if shape.serialization.get("location"):
             # The fake only reads the JSON body; a model change moving members elsewhere must fail loudly.
-            raise NotImplementedError(f"{OPERATION_NAME}.{name} is bound to {shape.serialization['location']}")
+            raise ModelChanged(f"{OPERATION_NAME}.{name} is bound to {shape.serialization['location']}")
         rule = _field_rule(name, shape, name in required)
         fields.append(rule)
         if shape.name == "RoomIdentifier":
             room_rule = rule
     if room_rule is None or room_rule.pattern is None:
-        raise NotImplementedError("DisconnectUser no longer takes a RoomIdentifier ARN")
+        raise ModelChanged("DisconnectUser no longer takes a RoomIdentifier ARN")
     errors = {shape.name: _error_spec(shape) for shape in op.error_shapes}
     reasons: tuple[str, ...] = ()
     if "ValidationException" in errors:

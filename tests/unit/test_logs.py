@@ -2,7 +2,17 @@ import io
 import json
 import logging
 
+import pytest
+
 from bot.logs import REDACTED, configure_logging
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger():
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
 
 
 def test_lines_are_json_with_fields_and_secrets_never_appear():
