@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from .kick.audit import AuditRecord
-from .kick.moderators import GroupUnavailable
+from .kick.moderators import FetchGroup, GroupUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def slack_error(error: SlackClientError) -> str:
     return f"{type(error).__name__}: could not reach Slack"
 
 
-def group_fetcher(client: WebClient):
+def group_fetcher(client: WebClient) -> FetchGroup:
     """`usergroups.users.list` as the moderator directory wants it: member IDs, or GroupUnavailable."""
 
     def fetch(group_id: str) -> Iterable[str]:
@@ -62,7 +62,9 @@ def group_fetcher(client: WebClient):
             transient = error.response.status_code in {429, 500, 502, 503, 504} or code in _TRANSIENT_ERRORS
             raise GroupUnavailable(f"usergroups.users.list for {group_id} failed: {code}", transient=transient)
         except (SlackClientError, OSError) as error:
-            raise GroupUnavailable(f"usergroups.users.list could not reach Slack ({type(error).__name__})", transient=True)
+            raise GroupUnavailable(
+                f"usergroups.users.list could not reach Slack ({type(error).__name__})", transient=True
+            )
         return response.get("users") or []
 
     return fetch
@@ -93,6 +95,8 @@ def reply_privately(response_url: str | None, text: str) -> bool:
         log.error("private reply failed", extra={"fields": {"error": type(error).__name__}})
         return False
     if response.status_code != 200:
-        log.error("private reply refused", extra={"fields": {"status": response.status_code, "body": response.body[:200]}})
+        log.error(
+            "private reply refused", extra={"fields": {"status": response.status_code, "body": response.body[:200]}}
+        )
         return False
     return True

@@ -50,7 +50,9 @@ class ModalContext:
     @classmethod
     def decode(cls, raw: str) -> "ModalContext":
         data = json.loads(raw)
-        return cls(room=data["room"], user=data["user"], channel=data.get("channel"), response_url=data.get("response_url"))
+        return cls(
+            room=data["room"], user=data["user"], channel=data.get("channel"), response_url=data.get("response_url")
+        )
 
 
 def kick_modal(request: KickRequest, context: ModalContext, *, role_unconfirmed: bool = False) -> dict[str, Any]:

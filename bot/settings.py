@@ -117,8 +117,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     group = env.get("IVS_KICK_MODERATOR_GROUP", "").strip() or None
     if group and not _GROUP_ID.fullmatch(group):
         problems.append(
-            "IVS_KICK_MODERATOR_GROUP must be a user group ID like S0123ABCDEF, not a handle; "
-            f"got {group[:40]!r}."
+            f"IVS_KICK_MODERATOR_GROUP must be a user group ID like S0123ABCDEF, not a handle; got {group[:40]!r}."
         )
     moderators = frozenset(u.strip() for u in env.get("IVS_KICK_MODERATORS", "").split(",") if u.strip())
     bad_users = sorted(u for u in moderators if not _USER_ID.fullmatch(u))
@@ -129,9 +128,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         )
 
     port = int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, problems))
-    cache_seconds = _number(
-        env, "IVS_KICK_MODERATOR_CACHE_SECONDS", DEFAULT_MODERATOR_CACHE_SECONDS, 0, 3600, problems
-    )
+    cache_seconds = _number(env, "IVS_KICK_MODERATOR_CACHE_SECONDS", DEFAULT_MODERATOR_CACHE_SECONDS, 0, 3600, problems)
     log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         problems.append(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR; got {log_level[:20]!r}.")

@@ -39,8 +39,10 @@ def prepared_settings() -> Settings:
 
 def slack_refused(settings: Settings, error: Exception) -> SystemExit:
     return cannot_start(
-        [f"Slack at {settings.api_url} refused the bot or could not be reached: {error}. "
-         "Check SLACK_BOT_TOKEN, SLACK_APP_TOKEN and SLACK_API_URL."],
+        [
+            f"Slack at {settings.api_url} refused the bot or could not be reached: {error}. "
+            "Check SLACK_BOT_TOKEN, SLACK_APP_TOKEN and SLACK_API_URL."
+        ],
         EXIT_SLACK_REFUSED,
     )
 

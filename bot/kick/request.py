@@ -95,8 +95,7 @@ def _check_length(field: str, label: str, value: str, rule: FieldRule) -> None:
     if not rule.min_len <= len(value) <= rule.max_len:
         raise InvalidField(
             field,
-            f"{label} must be {rule.min_len}–{rule.max_len} characters; "
-            f"got {len(value)} characters: {shown(value)}.",
+            f"{label} must be {rule.min_len}–{rule.max_len} characters; got {len(value)} characters: {shown(value)}.",
         )
 
 

@@ -79,7 +79,11 @@ class Bot:
 
     def opened_view(self, trigger_id: str, timeout: float = 5.0) -> dict[str, Any]:
         def opened():
-            return [c for c in self.slack.calls_to("views.open") if c.params.get("trigger_id") == trigger_id and c.response.get("ok")]
+            return [
+                c
+                for c in self.slack.calls_to("views.open")
+                if c.params.get("trigger_id") == trigger_id and c.response.get("ok")
+            ]
 
         self.slack.wait_for(lambda: bool(opened()), timeout)
         return opened()[0].response["view"]

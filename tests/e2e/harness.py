@@ -55,7 +55,9 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float = 1
         return HttpAnswer(error.code, error.read().decode())
 
 
-def command_payload(text: str, *, user_id: str, trigger_id: str, response_url: str, channel_id: str = INVOKED_IN) -> dict[str, str]:
+def command_payload(
+    text: str, *, user_id: str, trigger_id: str, response_url: str, channel_id: str = INVOKED_IN
+) -> dict[str, str]:
     return {
         "token": "deprecated-verification-token",
         "team_id": TEAM_ID,
@@ -124,7 +126,12 @@ class BotProcess:
 
     def run_to_exit(self, timeout: float = 30) -> tuple[int, str]:
         result = subprocess.run(
-            [sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-m", "bot"],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         return result.returncode, result.stdout + result.stderr
 

@@ -15,8 +15,12 @@ def _post(bot, body, headers):
 
 
 def _command_body(bot):
-    form = command_payload(f"{ROOM} viewer42", user_id="U0MOD", trigger_id=bot.slack.new_trigger_id(),
-                           response_url=bot.slack.new_response_url())
+    form = command_payload(
+        f"{ROOM} viewer42",
+        user_id="U0MOD",
+        trigger_id=bot.slack.new_trigger_id(),
+        response_url=bot.slack.new_response_url(),
+    )
     return urlencode(form).encode()
 
 
@@ -52,7 +56,8 @@ def _nothing_called(bot) -> bool:
 
 def test_event_subscription_url_verification_is_answered(start_bot):
     bot = start_bot("http")
-    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-                       "type": "url_verification"}).encode()
+    body = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    ).encode()
     answer = http_post(bot.driver.url, body, {"Content-Type": "application/json", **sign(body)})
     assert answer.status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in answer.body

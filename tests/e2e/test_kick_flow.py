@@ -22,7 +22,15 @@ def test_happy_path(bot):
 
     assert kick.audit["channel"] == AUDIT_CHANNEL
     audit = repr(kick.audit["blocks"]) + kick.audit["text"]
-    for expected in ("Kicked", f"<@{MODERATOR}>", ROOM, "viewer42", "spam and abuse", call.request_id, f"<#{INVOKED_IN}>"):
+    for expected in (
+        "Kicked",
+        f"<@{MODERATOR}>",
+        ROOM,
+        "viewer42",
+        "spam and abuse",
+        call.request_id,
+        f"<#{INVOKED_IN}>",
+    ):
         assert expected in audit
     assert "Disconnected viewer42" in kick.reply and call.request_id in kick.reply
     assert f"Audit record posted in <#{AUDIT_CHANNEL}>" in kick.reply
@@ -108,9 +116,18 @@ def test_a_moderator_removed_while_the_modal_is_open_cannot_kick(start_bot, mode
     _, trigger_id, response_url = bot.command(f"{ROOM} viewer42", user=GROUP_MODERATOR)
     view = bot.opened_view(trigger_id)
     bot.slack.set_group_members(GROUP, [])
-    bot.driver.event(event_payload({"type": "subteam_members_changed", "subteam_id": GROUP,
-                                    "added_users": [], "removed_users": [GROUP_MODERATOR],
-                                    "added_users_count": 0, "removed_users_count": 1}))
+    bot.driver.event(
+        event_payload(
+            {
+                "type": "subteam_members_changed",
+                "subteam_id": GROUP,
+                "added_users": [],
+                "removed_users": [GROUP_MODERATOR],
+                "added_users_count": 0,
+                "removed_users_count": 1,
+            }
+        )
+    )
     bot.submit(view, "spam", user=GROUP_MODERATOR)
     reply = bot.wait_reply(response_url)
     assert "not an IVS Chat moderator" in reply
@@ -120,7 +137,9 @@ def test_a_moderator_removed_while_the_modal_is_open_cannot_kick(start_bot, mode
 
 
 def test_a_missed_revocation_is_caught_by_the_cache_age_limit(start_bot):
-    bot = start_bot("http", IVS_KICK_MODERATORS=None, IVS_KICK_MODERATOR_GROUP=GROUP, IVS_KICK_MODERATOR_CACHE_SECONDS="0")
+    bot = start_bot(
+        "http", IVS_KICK_MODERATORS=None, IVS_KICK_MODERATOR_GROUP=GROUP, IVS_KICK_MODERATOR_CACHE_SECONDS="0"
+    )
     _, trigger_id, response_url = bot.command(f"{ROOM} viewer42", user=GROUP_MODERATOR)
     view = bot.opened_view(trigger_id)
     bot.slack.set_group_members(GROUP, [])  # no event reaches the bot
@@ -138,7 +157,9 @@ def test_with_no_moderators_configured_everyone_is_refused(start_bot):
 
 def test_mentions_in_reason_and_user_id_never_ping(bot):
     # Slack sends < > & in command text as entities; the moderator typed <!channel> and <@U0BOSS>.
-    kick = bot.kick("{} &lt;@U0BOSS&gt; &lt;!channel&gt; &lt;!here&gt; &lt;https://evil.example|ok&gt; &amp;".format(ROOM))
+    kick = bot.kick(
+        "{} &lt;@U0BOSS&gt; &lt;!channel&gt; &lt;!here&gt; &lt;https://evil.example|ok&gt; &amp;".format(ROOM)
+    )
     assert bot.ivs.disconnects()[0].user_id == "<@U0BOSS>"
     assert bot.ivs.disconnects()[0].reason == "<!channel> <!here> <https://evil.example|ok> &"
     sent = everything_sent(bot.slack)

@@ -6,8 +6,15 @@ from .harness import BotProcess, bot_env, free_port
 
 
 def test_missing_settings_are_each_named(slack, ivs, tmp_path):
-    env = bot_env(slack, ivs, mode="http", port=free_port(), SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None,
-                  IVS_KICK_AUDIT_CHANNEL=None)
+    env = bot_env(
+        slack,
+        ivs,
+        mode="http",
+        port=free_port(),
+        SLACK_BOT_TOKEN=None,
+        SLACK_SIGNING_SECRET=None,
+        IVS_KICK_AUDIT_CHANNEL=None,
+    )
     code, output = BotProcess(env, tmp_path).run_to_exit()
     assert code == 2
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "IVS_KICK_AUDIT_CHANNEL"):
@@ -16,8 +23,14 @@ def test_missing_settings_are_each_named(slack, ivs, tmp_path):
 
 
 def test_malformed_settings_do_not_echo_secrets(slack, ivs, tmp_path):
-    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_BOT_TOKEN="xoxp-user-token-top-secret",
-                  IVS_KICK_AUDIT_CHANNEL="#mods")
+    env = bot_env(
+        slack,
+        ivs,
+        mode="socket",
+        port=free_port(),
+        SLACK_BOT_TOKEN="xoxp-user-token-top-secret",
+        IVS_KICK_AUDIT_CHANNEL="#mods",
+    )
     code, output = BotProcess(env, tmp_path).run_to_exit()
     assert code == 2 and "xoxp-" in output and "top-secret" not in output and "channel ID" in output
 

@@ -635,9 +635,7 @@ class FakeIvsChat:
             raise _frontend_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
         algorithm, _, rest = authorization.strip().partition(" ")
         if algorithm != _SIGV4_ALGORITHM:
-            raise _frontend_error(
-                400, "IncompleteSignatureException", f"Unsupported AWS 'algorithm': '{algorithm}'"
-            )
+            raise _frontend_error(400, "IncompleteSignatureException", f"Unsupported AWS 'algorithm': '{algorithm}'")
         params: dict[str, str] = {}
         for part in rest.split(","):
             name, _, value = part.strip().partition("=")
@@ -805,9 +803,7 @@ class FakeIvsChat:
                 "ValidationException", f"Could not parse request body into json: {exc}", reason="OTHER"
             ) from None
         if not isinstance(decoded, dict):
-            raise self._modeled_error(
-                "ValidationException", "Request body must be a JSON object", reason="OTHER"
-            )
+            raise self._modeled_error("ValidationException", "Request body must be a JSON object", reason="OTHER")
         return decoded
 
     def _validate(self, fields: Mapping[str, Any]) -> None:

@@ -461,7 +461,9 @@ def _decode_json_args(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
+    )
     if not message.is_multipart():
         raise _BadRequest("invalid_form_data")
     args: dict[str, Any] = {}
@@ -1209,7 +1211,9 @@ class FakeSlack:
         """Wait until a Socket Mode client has connected and received ``hello``."""
         self.wait_for(lambda: self.socket_client_count > 0, timeout, message="a Socket Mode client to connect")
 
-    def send_envelope(self, envelope_type: str, payload: dict[str, Any], *, timeout: float = 5.0) -> dict[str, Any] | None:
+    def send_envelope(
+        self, envelope_type: str, payload: dict[str, Any], *, timeout: float = 5.0
+    ) -> dict[str, Any] | None:
         """Deliver an envelope to the newest connection and return the payload of its ack."""
         envelope_id = str(uuid.uuid4())
         envelope = {
@@ -1222,7 +1226,9 @@ class FakeSlack:
         }
         with self._lock:
             if not self._sockets:
-                raise AssertionError(f"no Socket Mode client is connected to receive {envelope_type}\n{self._summary()}")
+                raise AssertionError(
+                    f"no Socket Mode client is connected to receive {envelope_type}\n{self._summary()}"
+                )
             connection = self._sockets[-1]
             pending = _PendingAck(envelope_type=envelope_type, sent_at=time.monotonic())
             self._pending_acks[envelope_id] = pending

@@ -30,7 +30,13 @@ def test_socket_mode_needs_no_signing_secret():
 def test_every_problem_is_reported_at_once():
     found = problems({"IVS_KICK_MODERATOR_GROUP": "@mods", "PORT": "http"})
     joined = "\n".join(found)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "IVS_KICK_AUDIT_CHANNEL", "IVS_KICK_MODERATOR_GROUP", "PORT"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "IVS_KICK_AUDIT_CHANNEL",
+        "IVS_KICK_MODERATOR_GROUP",
+        "PORT",
+    ):
         assert name in joined
     assert len(found) == 5
 

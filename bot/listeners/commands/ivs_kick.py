@@ -19,6 +19,7 @@ from ...delivery import reply_privately, slack_error
 from ...kick.command import Help, ParseError, parse_command
 from ...kick.flow import refusal_message
 from ...kick.moderators import Standing
+from ...kick.request import KickRequest
 from ...messages import ModalContext, kick_modal, problem, usage
 from ..services import Services
 
@@ -59,12 +60,14 @@ class IvsKickCommand:
             },
         )
 
-    def _confirm(self, request: Any, command: dict[str, Any], client: WebClient) -> str:
+    def _confirm(self, request: KickRequest, command: dict[str, Any], client: WebClient) -> str:
         response_url = command.get("response_url")
         verdict = self._services.moderators.check(
             command.get("user_id", ""), max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS
         )
-        if verdict.standing is Standing.NOT_MODERATOR or (verdict.standing is Standing.UNKNOWN and not verdict.transient):
+        if verdict.standing is Standing.NOT_MODERATOR or (
+            verdict.standing is Standing.UNKNOWN and not verdict.transient
+        ):
             reply_privately(response_url, f":no_entry: Sorry, {refusal_message(verdict)}")
             return f"refused_{verdict.standing.value}"
         context = ModalContext(request.room_arn, request.user_id, command.get("channel_id"), response_url)

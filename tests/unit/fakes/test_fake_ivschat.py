@@ -101,9 +101,7 @@ def _raw_signed(
     send_body: bytes | None = None,
 ) -> tuple[int, dict[str, str], dict[str, Any]]:
     """Sign with botocore's signer but send bytes ourselves, to reach cases boto3 never produces."""
-    request = AWSRequest(
-        method="POST", url=fake.url + path, data=body, headers={"Content-Type": "application/json"}
-    )
+    request = AWSRequest(method="POST", url=fake.url + path, data=body, headers={"Content-Type": "application/json"})
     SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, REGION).add_auth(request)
     prepared = request.prepare()
     parts = urlsplit(fake.url)
@@ -131,9 +129,7 @@ def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_success_records_what_was_sent_and_absent_reason_is_none(
-    fake: FakeIvsChat, make_client: ClientFactory
-) -> None:
+def test_success_records_what_was_sent_and_absent_reason_is_none(fake: FakeIvsChat, make_client: ClientFactory) -> None:
     client = make_client()
     first = client.disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
     second = client.disconnect_user(roomIdentifier=ROOM, userId="viewer-2", reason="spam")
@@ -364,9 +360,7 @@ def test_server_side_validation(
 
 def test_limits_come_from_the_model(fake: FakeIvsChat, make_client: ClientFactory) -> None:
     client = make_client()
-    client.disconnect_user(
-        roomIdentifier=ROOM, userId="u" * _max_len("UserID"), reason="r" * _max_len("Reason")
-    )
+    client.disconnect_user(roomIdentifier=ROOM, userId="u" * _max_len("UserID"), reason="r" * _max_len("Reason"))
     assert len(fake.disconnects()) == 1
 
 
@@ -427,9 +421,7 @@ def test_account_rate_limit() -> None:
         assert len(fake.disconnects()) == 5
 
 
-def test_slow_aws_times_out_the_client_but_the_call_still_lands(
-    fake: FakeIvsChat, make_client: ClientFactory
-) -> None:
+def test_slow_aws_times_out_the_client_but_the_call_still_lands(fake: FakeIvsChat, make_client: ClientFactory) -> None:
     fake.set_delay(0.6)
     with pytest.raises(ReadTimeoutError):
         make_client(read_timeout=0.2).disconnect_user(roomIdentifier=ROOM, userId="viewer-1")

@@ -144,9 +144,7 @@ def test_views_open_form_post_decodes_json_string_view(fake: FakeSlack) -> None:
     """A form-encoded call carries ``view`` as a JSON string; the fake decodes it like Slack."""
     trigger_id = fake.new_trigger_id()
 
-    response = bot_client(fake).api_call(
-        "views.open", params={"trigger_id": trigger_id, "view": json.dumps(modal())}
-    )
+    response = bot_client(fake).api_call("views.open", params={"trigger_id": trigger_id, "view": json.dumps(modal())})
 
     assert response["ok"] is True
     assert fake.calls_to("views.open")[0].params["view"]["type"] == "modal"
@@ -263,7 +261,11 @@ def test_post_message_records_and_returns_increasing_ts(fake: FakeSlack) -> None
         ({}, {"channel": "C1", "text": "hi", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
         (
             {},
-            {"channel": "C1", "text": "hi", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]},
+            {
+                "channel": "C1",
+                "text": "hi",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+            },
             "invalid_blocks",
         ),
     ],

@@ -18,7 +18,9 @@ def test_escaping_covers_slacks_three_control_characters():
 
 def test_mentions_typed_in_the_reason_or_user_id_never_reach_slack_unescaped():
     request = KickRequest(ROOM, "<!here>", "<!channel> <@U0BOSS> <!subteam^S1> <https://evil|ok>")
-    record = audit_record(KickAttempt(request, "U0MOD", "C0CHAN", AT), Outcome(Result.KICKED, "done <!everyone>", "r-1"))
+    record = audit_record(
+        KickAttempt(request, "U0MOD", "C0CHAN", AT), Outcome(Result.KICKED, "done <!everyone>", "r-1")
+    )
     everything = _everything(record)
     for raw in ("<!here>", "<!channel>", "<@U0BOSS>", "<!subteam", "<https://evil", "<!everyone>"):
         assert raw not in everything
@@ -29,8 +31,17 @@ def test_the_record_names_outcome_moderator_room_user_reason_time_request_and_pl
     request = KickRequest(ROOM, "viewer42", "spam")
     record = audit_record(KickAttempt(request, "U0MOD", "C0CHAN", AT), Outcome(Result.KICKED, "done", "req-123"))
     everything = _everything(record)
-    for expected in ("Kicked", "<@U0MOD>", ROOM, "eu-west-1", "viewer42", "spam", "req-123", "<#C0CHAN>",
-                     f"<!date^{int(AT.timestamp())}^"):
+    for expected in (
+        "Kicked",
+        "<@U0MOD>",
+        ROOM,
+        "eu-west-1",
+        "viewer42",
+        "spam",
+        "req-123",
+        "<#C0CHAN>",
+        f"<!date^{int(AT.timestamp())}^",
+    ):
         assert expected in everything
     assert "req-123" in record.text and "<@U0MOD>" in record.text
 

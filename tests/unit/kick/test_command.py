@@ -99,7 +99,10 @@ def test_any_text_parses_to_one_of_the_three_results(text):
         assert parsed.reason is None or 1 <= len(parsed.reason) <= 256
 
 
-@given(st.text(min_size=1, max_size=128).filter(lambda s: s.strip() == s and s.isprintable() and " " not in s
-                                                and s[0] not in "\"'\u201c\u2018" and "&" not in s))
+@given(
+    st.text(min_size=1, max_size=128).filter(
+        lambda s: s.strip() == s and s.isprintable() and " " not in s and s[0] not in "\"'\u201c\u2018" and "&" not in s
+    )
+)
 def test_any_visible_user_id_round_trips(user):
     assert parse_command(f"{ROOM} {user}") == KickRequest(ROOM, user, None)
