@@ -1277,6 +1277,9 @@ def _make_http_handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "FakeSlack/1.0"
+        # Headers and body go out in separate writes; without TCP_NODELAY a keep-alive client waits ~40 ms
+        # for the delayed ACK on every call, a cost the real service does not have.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             fake._serve_http(self, "GET")
