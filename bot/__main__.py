@@ -1,4 +1,7 @@
-"""`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT under gunicorn."""
+"""`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT under gunicorn.
+
+`python -m bot audit …` reads the case store instead (see bot/cli.py).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,14 @@ log = logging.getLogger("bot")
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["audit"]:
+        from .cli import main as audit
+
+        raise SystemExit(audit(sys.argv[2:]))
+    if sys.argv[1:]:
+        raise SystemExit(
+            "usage: python -m bot            run the bot\n       python -m bot audit …    read the case store"
+        )
     settings = prepared_settings()
     if not settings.socket_mode:
         log.info("starting", extra={"fields": {"mode": "http", "port": settings.port}})

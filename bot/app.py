@@ -9,11 +9,13 @@ import boto3
 from slack_bolt import App
 
 from . import listeners
-from .delivery import group_fetcher, web_client
+from .delivery import group_fetcher, post_message, web_client
 from .kick.ivs import IvsChatGateway
 from .kick.moderators import ModeratorDirectory
 from .listeners.services import Services
+from .outbox import AuditOutbox
 from .settings import Settings
+from .store.sqlite import SqliteCaseStore
 
 # Every in-flight command or submission holds a listener thread, mostly waiting on Slack or AWS;
 # 64 lets a raid's burst of commands from many moderators run side by side.
@@ -47,11 +49,16 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         logger=bolt_logger,
     )
-    listeners.register(app, Services(settings, moderators, IvsChatGateway(aws_session)))
+    store = SqliteCaseStore(settings.db_path)
+    outbox = AuditOutbox(
+        store, settings.audit_channel, lambda record: post_message(client, settings.audit_channel, record)
+    )
+    listeners.register(app, Services(settings, moderators, IvsChatGateway(aws_session), store, outbox))
     if not moderators.configured:
         log.warning(
             "no moderators configured: set IVS_KICK_MODERATOR_GROUP (a user group ID) and/or IVS_KICK_MODERATORS "
             "(user IDs); until then every kick is refused"
         )
     moderators.warm()
+    outbox.start()
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -70,16 +71,32 @@ def group_fetcher(client: WebClient) -> FetchGroup:
     return fetch
 
 
-def post_audit(client: WebClient, channel: str, record: AuditRecord) -> str | None:
-    """Post the record; None when Slack accepted it, else why not, in words an admin can act on."""
+@dataclass(frozen=True)
+class Posted:
+    """Slack's answer to a post: the message's ts, or why it was refused in words an admin can act on."""
+
+    ts: str | None = None
+    error: str | None = None
+
+
+def post_message(client: WebClient, channel: str, record: AuditRecord) -> Posted:
     try:
         response = client.chat_postMessage(channel=channel, text=record.text, blocks=record.blocks, unfurl_links=False)
     except (SlackClientError, OSError) as error:
         code = slack_error(error) if isinstance(error, SlackClientError) else type(error).__name__
         log.error("audit post failed", extra={"fields": {"channel": channel, "error": code}})
-        return _AUDIT_EXPLANATIONS.get(code, f"Slack answered {code}.")
-    log.info("audit posted", extra={"fields": {"channel": channel, "ts": response.get("ts")}})
-    return None
+        return Posted(error=_AUDIT_EXPLANATIONS.get(code, f"Slack answered {code}."))
+    return Posted(ts=response.get("ts"))
+
+
+def update_message(client: WebClient, channel: str, ts: str, record: AuditRecord) -> Posted:
+    try:
+        client.chat_update(channel=channel, ts=ts, text=record.text, blocks=record.blocks)
+    except (SlackClientError, OSError) as error:
+        code = slack_error(error) if isinstance(error, SlackClientError) else type(error).__name__
+        log.error("audit update failed", extra={"fields": {"channel": channel, "error": code}})
+        return Posted(error=_AUDIT_EXPLANATIONS.get(code, f"Slack answered {code}."))
+    return Posted(ts=ts)
 
 
 def reply_privately(response_url: str | None, text: str) -> bool:

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .kick.audit import escape_mrkdwn, mention_channel
+from .kick.cases import Case, Status
 from .kick.command import USAGE
-from .kick.flow import KickReport
 from .kick.request import KickRequest, reason_rule
 
 MODAL_CALLBACK_ID = "ivs_kick_confirm"
@@ -112,17 +112,24 @@ def submitted_reason(view: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def moderator_reply(report: KickReport, audit_channel: str, audit_error: str | None) -> str:
+_REPLY_ICONS = {Status.KICKED: ":white_check_mark:", Status.REFUSED: ":no_entry:"}
+
+
+def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> str:
     """The private answer to the moderator: the kick's result first, then whether the audit post made it."""
-    if report.outcome is None:
-        headline = f":no_entry: {escape_mrkdwn(report.summary)}"
-    elif report.outcome.ok:
-        headline = f":white_check_mark: {escape_mrkdwn(report.summary)}"
-    else:
-        headline = f":x: The kick failed. {escape_mrkdwn(report.summary)}"
-    if report.outcome and report.outcome.request_id:
-        headline += f" (AWS request ID {escape_mrkdwn(report.outcome.request_id)})"
+    messages = [t.message for t in case.targets if t.message] or [case.detail or ""]
+    summary = escape_mrkdwn(" ".join(messages))
+    if case.status is Status.REFUSED:
+        summary = f"Nothing was done: {summary}"
+    elif case.status is Status.FAILED:
+        summary = f"The kick failed. {summary}"
+    text = f"{_REPLY_ICONS.get(case.status, ':x:')} Case #{case.number}: {summary}"
+    if case.request_ids:
+        text += f" (AWS request ID {escape_mrkdwn(', '.join(case.request_ids))})"
     where = mention_channel(audit_channel)
     if audit_error is None:
-        return f"{headline}\nAudit record posted in {where}."
-    return f"{headline}\n:warning: The audit record could not be posted in {where}: {escape_mrkdwn(audit_error)}"
+        return f"{text}\nAudit record posted in {where}."
+    return (
+        f"{text}\n:warning: The audit record could not be posted in {where}: {escape_mrkdwn(audit_error)} "
+        "It is kept and will be posted as soon as Slack accepts it."
+    )

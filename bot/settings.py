@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
 DEFAULT_MODERATOR_CACHE_SECONDS = 60.0
+DEFAULT_DB = "ivs-kick.db"
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
@@ -28,6 +29,7 @@ class Settings:
     port: int = DEFAULT_PORT
     moderator_cache_seconds: float = DEFAULT_MODERATOR_CACHE_SECONDS
     log_level: str = "INFO"
+    db_path: str = DEFAULT_DB
 
     @property
     def socket_mode(self) -> bool:
@@ -134,6 +136,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         problems.append(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR; got {log_level[:20]!r}.")
 
     api_url = _api_url(env, problems)
+    db_path = env.get("IVS_KICK_DB", "").strip() or DEFAULT_DB
     if problems:
         raise SettingsError(problems)
     assert bot_token is not None
@@ -148,4 +151,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         port=port,
         moderator_cache_seconds=cache_seconds,
         log_level=log_level,
+        db_path=db_path,
     )

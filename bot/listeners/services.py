@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..kick.cases import CaseStore
 from ..kick.ivs import IvsChatGateway
 from ..kick.moderators import ModeratorDirectory
+from ..outbox import AuditOutbox
 from ..settings import Settings
 
 
@@ -14,3 +16,5 @@ class Services:
     settings: Settings
     moderators: ModeratorDirectory
     gateway: IvsChatGateway
+    store: CaseStore
+    outbox: AuditOutbox

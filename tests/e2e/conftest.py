@@ -144,10 +144,12 @@ def everything_sent(slack: FakeSlack) -> str:
 def start_bot(slack, ivs, tmp_path):
     started: list[BotProcess] = []
 
-    def start(mode: str, **env_overrides: str | None) -> Bot:
+    def start(mode: str, workdir=None, **env_overrides: str | None) -> Bot:
+        """Start a bot; pass the workdir of an earlier one to restart it on the same case store."""
         port = free_port()
-        workdir = tmp_path / f"{mode}-{len(started)}"
-        workdir.mkdir()
+        if workdir is None:
+            workdir = tmp_path / f"{mode}-{len(started)}"
+            workdir.mkdir()
         process = BotProcess(bot_env(slack, ivs, mode=mode, port=port, **env_overrides), workdir).start()
         started.append(process)
         if mode == "http":

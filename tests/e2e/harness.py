@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -118,25 +119,38 @@ class BotProcess:
         self.log_path = self.workdir / "bot.log"
 
     def start(self) -> "BotProcess":
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "ab")  # a restarted bot in the same directory appends
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"], cwd=self.workdir, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "bot"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a crash can take gunicorn's workers down too
         )
         return self
 
-    def run_to_exit(self, timeout: float = 30) -> tuple[int, str]:
+    def run_to_exit(self, *args: str, timeout: float = 30) -> tuple[int, str, str]:
+        """Run `python -m bot ARGS` to completion: exit code, stdout, stderr."""
         result = subprocess.run(
-            [sys.executable, "-m", "bot"],
+            [sys.executable, "-m", "bot", *args],
             cwd=self.workdir,
             env=self.env,
             capture_output=True,
             text=True,
             timeout=timeout,
         )
-        return result.returncode, result.stdout + result.stderr
+        return result.returncode, result.stdout, result.stderr
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group: it dies wherever it is, as in a crash or an OOM kill."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self._log.close()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -146,7 +160,7 @@ class BotProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-        if getattr(self, "_log", None):
+        if getattr(self, "_log", None) and not self._log.closed:
             self._log.close()
 
     def assert_running(self) -> None:

@@ -15,7 +15,8 @@ def test_missing_settings_are_each_named(slack, ivs, tmp_path):
         SLACK_SIGNING_SECRET=None,
         IVS_KICK_AUDIT_CHANNEL=None,
     )
-    code, output = BotProcess(env, tmp_path).run_to_exit()
+    code, out, err = BotProcess(env, tmp_path).run_to_exit()
+    output = out + err
     assert code == 2
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "IVS_KICK_AUDIT_CHANNEL"):
         assert name in output
@@ -31,19 +32,22 @@ def test_malformed_settings_do_not_echo_secrets(slack, ivs, tmp_path):
         SLACK_BOT_TOKEN="xoxp-user-token-top-secret",
         IVS_KICK_AUDIT_CHANNEL="#mods",
     )
-    code, output = BotProcess(env, tmp_path).run_to_exit()
+    code, out, err = BotProcess(env, tmp_path).run_to_exit()
+    output = out + err
     assert code == 2 and "xoxp-" in output and "top-secret" not in output and "channel ID" in output
 
 
 def test_settings_come_from_dotenv_and_the_environment_wins(slack, ivs, tmp_path):
     env = bot_env(slack, ivs, mode="http", port=free_port(), IVS_KICK_AUDIT_CHANNEL="#from-env")
     (tmp_path / ".env").write_text("IVS_KICK_AUDIT_CHANNEL=C0FROMFILE\nIVS_KICK_MODERATOR_GROUP=@from-file\n")
-    code, output = BotProcess(env, tmp_path).run_to_exit()
+    code, out, err = BotProcess(env, tmp_path).run_to_exit()
+    output = out + err
     assert code == 2
     assert "'#from-env'" in output and "'@from-file'" in output
 
 
 def test_an_invalid_bot_token_stops_start_up_with_a_clear_line(slack, ivs, tmp_path):
     env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_BOT_TOKEN="xoxb-wrong")
-    code, output = BotProcess(env, tmp_path).run_to_exit()
+    code, out, err = BotProcess(env, tmp_path).run_to_exit()
+    output = out + err
     assert code == 1 and "invalid_auth" in output and "Traceback" not in output

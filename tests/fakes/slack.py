@@ -700,6 +700,11 @@ class FakeSlack:
                 _Injection(error=error, status=status, retry_after=retry_after, remaining=times)
             )
 
+    def recover(self, method: str) -> None:
+        """Drop the failures still queued for ``method``: Slack is healthy again."""
+        with self._lock:
+            self._injections.pop(method, None)
+
     def set_delay(self, method: str, seconds: float) -> None:
         """Answer ``method`` only after ``seconds`` (the call is handled and recorded on arrival)."""
         with self._lock:

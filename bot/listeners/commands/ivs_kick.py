@@ -2,13 +2,15 @@
 
 The trigger_id dies 3 s after the command, so nothing here may wait on AWS, and the role check waits on
 Slack's user group look-up for at most ROLE_WAIT_SECONDS. If Slack is slow or rate limited, the modal opens
-anyway and the role is checked again (for real) when the moderator presses Kick.
+anyway and the role is checked again (for real) when the moderator presses Kick. Refused and invalid
+attempts are recorded as cases after the ack.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 from slack_bolt import Ack
@@ -17,10 +19,10 @@ from slack_sdk.errors import SlackClientError
 
 from ...delivery import reply_privately, slack_error
 from ...kick.command import Help, ParseError, parse_command
-from ...kick.flow import refusal_message
+from ...kick.flow import Attempt, record_invalid, record_refusal
 from ...kick.moderators import Standing
 from ...kick.request import KickRequest
-from ...messages import ModalContext, kick_modal, problem, usage
+from ...messages import ModalContext, kick_modal, moderator_reply, problem, usage
 from ..services import Services
 
 COMMAND = "/ivs-kick"
@@ -37,13 +39,14 @@ class IvsKickCommand:
 
     def __call__(self, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         started = time.monotonic()
-        user_id = command.get("user_id", "")
-        parsed = parse_command(command.get("text", ""))
+        text = command.get("text", "")
+        parsed = parse_command(text)
         if isinstance(parsed, Help):
             ack(text=usage(), response_type="ephemeral")
             result = "help"
         elif isinstance(parsed, ParseError):
             ack(text=problem(parsed.message), response_type="ephemeral")
+            self._record_invalid(command, parsed)
             result = f"invalid_{parsed.field}"
         else:
             ack()
@@ -52,7 +55,7 @@ class IvsKickCommand:
             "command",
             extra={
                 "fields": {
-                    "moderator": user_id,
+                    "moderator": command.get("user_id"),
                     "channel": command.get("channel_id"),
                     "result": result,
                     "ms": round((time.monotonic() - started) * 1000, 1),
@@ -60,15 +63,31 @@ class IvsKickCommand:
             },
         )
 
+    def _record_invalid(self, command: dict[str, Any], parsed: ParseError) -> None:
+        case = record_invalid(
+            self._services.store,
+            moderator_id=command.get("user_id", ""),
+            team_id=command.get("team_id"),
+            channel_id=command.get("channel_id"),
+            text=command.get("text", ""),
+            problem=parsed.message,
+            at=datetime.now(timezone.utc),
+        )
+        self._services.outbox.deliver(case)
+
     def _confirm(self, request: KickRequest, command: dict[str, Any], client: WebClient) -> str:
         response_url = command.get("response_url")
-        verdict = self._services.moderators.check(
-            command.get("user_id", ""), max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS
-        )
+        user_id = command.get("user_id", "")
+        verdict = self._services.moderators.check(user_id, max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS)
         if verdict.standing is Standing.NOT_MODERATOR or (
             verdict.standing is Standing.UNKNOWN and not verdict.transient
         ):
-            reply_privately(response_url, f":no_entry: Sorry, {refusal_message(verdict)}")
+            attempt = Attempt(
+                request, user_id, command.get("team_id"), command.get("channel_id"), datetime.now(timezone.utc)
+            )
+            case = record_refusal(self._services.store, attempt, verdict)
+            audit_error = self._services.outbox.deliver(case)
+            reply_privately(response_url, moderator_reply(case, self._services.settings.audit_channel, audit_error))
             return f"refused_{verdict.standing.value}"
         context = ModalContext(request.room_arn, request.user_id, command.get("channel_id"), response_url)
         view = kick_modal(request, context, role_unconfirmed=verdict.standing is Standing.UNKNOWN)

@@ -1,11 +1,18 @@
 from datetime import datetime, timezone
 
-from bot.kick.audit import KickAttempt, audit_record, escape_mrkdwn
-from bot.kick.ivs import Outcome, Result
-from bot.kick.request import KickRequest
+from bot.kick.audit import EDIT_REASON_ACTION, audit_record, escape_mrkdwn
+from bot.kick.cases import Amendment, Case, Status, Target
 
 ROOM = "arn:aws:ivschat:eu-west-1:123456789012:room/g1H2I3j4k5L6"
 AT = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
+
+
+def case(**overrides) -> Case:
+    fields = dict(
+        number=42, created_at=AT, moderator_id="U0MOD", team_id="T0", channel_id="C0CHAN", status=Status.KICKED,
+        room_arn=ROOM, reason="spam", targets=(Target("viewer42", "kicked", "Disconnected viewer42.", "req-123"),),
+    )
+    return Case(**(fields | overrides))
 
 
 def _everything(record):
@@ -16,10 +23,13 @@ def test_escaping_covers_slacks_three_control_characters():
     assert escape_mrkdwn("<!channel> & <@U123|x>") == "&lt;!channel&gt; &amp; &lt;@U123|x&gt;"
 
 
-def test_mentions_typed_in_the_reason_or_user_id_never_reach_slack_unescaped():
-    request = KickRequest(ROOM, "<!here>", "<!channel> <@U0BOSS> <!subteam^S1> <https://evil|ok>")
+def test_mentions_typed_anywhere_never_reach_slack_unescaped():
     record = audit_record(
-        KickAttempt(request, "U0MOD", "C0CHAN", AT), Outcome(Result.KICKED, "done <!everyone>", "r-1")
+        case(
+            reason="<!channel> <@U0BOSS> <!subteam^S1> <https://evil|ok>",
+            targets=(Target("<!here>", "kicked", "done <!everyone>", "r-1"),),
+            amendments=(Amendment(AT, "U0MOD", "<!channel> before", "<!channel> <@U0BOSS> <!subteam^S1> <https://evil|ok>"),),
+        )
     )
     everything = _everything(record)
     for raw in ("<!here>", "<!channel>", "<@U0BOSS>", "<!subteam", "<https://evil", "<!everyone>"):
@@ -27,28 +37,29 @@ def test_mentions_typed_in_the_reason_or_user_id_never_reach_slack_unescaped():
     assert "&lt;!channel&gt;" in everything
 
 
-def test_the_record_names_outcome_moderator_room_user_reason_time_request_and_place():
-    request = KickRequest(ROOM, "viewer42", "spam")
-    record = audit_record(KickAttempt(request, "U0MOD", "C0CHAN", AT), Outcome(Result.KICKED, "done", "req-123"))
+def test_the_record_names_case_outcome_moderator_room_user_reason_time_request_and_place():
+    record = audit_record(case())
     everything = _everything(record)
-    for expected in (
-        "Kicked",
-        "<@U0MOD>",
-        ROOM,
-        "eu-west-1",
-        "viewer42",
-        "spam",
-        "req-123",
-        "<#C0CHAN>",
-        f"<!date^{int(AT.timestamp())}^",
-    ):
+    for expected in ("Case #42", "Kicked", "<@U0MOD>", ROOM, "eu-west-1", "viewer42", "spam", "req-123",
+                     "<#C0CHAN>", f"<!date^{int(AT.timestamp())}^"):
         assert expected in everything
-    assert "req-123" in record.text and "<@U0MOD>" in record.text
+    assert "req-123" in record.text and "<@U0MOD>" in record.text and "Case #42" in record.text
+    assert EDIT_REASON_ACTION in everything
 
 
-def test_failure_and_refusal_say_so():
-    request = KickRequest(ROOM, "viewer42", None)
-    failed = audit_record(KickAttempt(request, "U0MOD", "C0CHAN", AT), Outcome(Result.ROOM_NOT_FOUND, "no room"))
-    assert "Kick failed" in failed.text and "room_not_found" in failed.text and "none" in failed.text
-    refused = audit_record(KickAttempt(request, "U0MOD", "C0CHAN", AT), None, "not a moderator")
+def test_failure_refusal_interruption_and_invalid_input_say_so():
+    failed = audit_record(case(status=Status.FAILED, targets=(Target("viewer42", "room_not_found", "no room"),)))
+    assert "Kick failed" in failed.text and "room_not_found" in failed.text
+    refused = audit_record(case(status=Status.REFUSED, targets=(Target("viewer42", "refused"),), detail="not a moderator"))
     assert "Kick refused" in refused.text and "not a moderator" in repr(refused.blocks)
+    unknown = audit_record(case(status=Status.INTERRUPTED, targets=(Target("viewer42"),), detail="stopped"))
+    assert "Outcome unknown" in unknown.text
+    invalid = audit_record(case(status=Status.INVALID, room_arn=None, targets=(), reason=None,
+                                command_text="main-stage <!channel>", detail="Room must be an ARN"))
+    assert "Invalid kick request" in invalid.text and "&lt;!channel&gt;" in repr(invalid.blocks)
+    assert EDIT_REASON_ACTION not in repr(invalid.blocks)
+
+
+def test_an_amended_reason_shows_who_changed_it_and_what_it_was():
+    record = audit_record(case(reason="slurs", amendments=(Amendment(AT, "U0LEAD", "spam", "slurs"),)))
+    assert "amended by <@U0LEAD>" in repr(record.blocks) and "was: spam" in repr(record.blocks)

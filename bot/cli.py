@@ -1,0 +1,116 @@
+"""`python -m bot audit …`: read the case store from a shell, without Slack tokens.
+
+python -m bot audit pending                          cases whose audit post has not reached Slack
+python -m bot audit export [--since DATE] [--format csv|jsonl]   every case, oldest first, to stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from dotenv import load_dotenv
+
+from .kick.cases import Case, CaseStore
+from .settings import DEFAULT_DB
+from .store.sqlite import SqliteCaseStore
+
+CSV_COLUMNS = (
+    "case", "created_at", "status", "moderator_id", "team_id", "channel_id", "room_arn", "room_name", "user_id",
+    "result", "message", "aws_request_id", "reason", "detail", "command", "audit_channel", "audit_ts", "amendments",
+)  # fmt: skip
+
+
+def _since(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--since takes a date or time like 2026-11-01 or 2026-11-01T12:00Z; got {text!r}"
+        )
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot audit", description="Read the ivs-kick case store.")
+    actions = parser.add_subparsers(dest="action", required=True)
+    actions.add_parser("pending", help="list cases whose audit post is waiting for delivery")
+    export = actions.add_parser("export", help="write every case to stdout, oldest first")
+    export.add_argument("--since", type=_since, help="only cases created at or after this date/time (UTC if no zone)")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
+    return parser
+
+
+def open_store_from_env() -> CaseStore:
+    load_dotenv(Path.cwd() / ".env", override=False)
+    return SqliteCaseStore(os.environ.get("IVS_KICK_DB", "").strip() or DEFAULT_DB)
+
+
+def case_as_json(case: Case) -> dict[str, Any]:
+    data = asdict(case)
+    data["status"] = case.status.value
+    return json.loads(json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+
+
+def _csv_rows(case: Case) -> Iterable[dict[str, Any]]:
+    base = {
+        "case": case.number, "created_at": case.created_at.isoformat(), "status": case.status.value,
+        "moderator_id": case.moderator_id, "team_id": case.team_id, "channel_id": case.channel_id,
+        "room_arn": case.room_arn, "room_name": case.room_name, "reason": case.reason, "detail": case.detail,
+        "command": case.command_text, "audit_channel": case.audit_post.channel if case.audit_post else None,
+        "audit_ts": case.audit_post.ts if case.audit_post else None,
+        "amendments": json.dumps(case_as_json(case)["amendments"]) if case.amendments else "",
+    }  # fmt: skip
+    for target in case.targets or [None]:
+        row = dict(base)
+        if target:
+            row.update(user_id=target.user_id, result=target.result, message=target.message,
+                       aws_request_id=target.request_id)  # fmt: skip
+        yield row
+
+
+def export(cases: Iterable[Case], fmt: str, out: TextIO) -> int:
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="raise")
+        writer.writeheader()
+        for case in cases:
+            writer.writerows(_csv_rows(case))
+            count += 1
+    else:
+        for case in cases:
+            out.write(json.dumps(case_as_json(case), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def pending(store: CaseStore, out: TextIO) -> int:
+    waiting = store.undelivered()
+    if not waiting:
+        out.write("No audit posts are waiting.\n")
+    for case in waiting:
+        why = case.audit_error or ("kick still running" if case.status.value == "pending" else "not yet tried")
+        out.write(f"#{case.number}\t{case.created_at:%Y-%m-%d %H:%M:%S}Z\t{case.status.value}\t{why}\n")
+    return len(waiting)
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    store = open_store_from_env()
+    try:
+        if args.action == "pending":
+            pending(store, sys.stdout)
+        else:
+            count = export(store.export(args.since), args.format, sys.stdout)
+            print(f"exported {count} cases", file=sys.stderr)
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,140 @@
+"""Case records: every kick attempt, numbered, with who, whom, where, why, what happened and where it was posted.
+
+The store is an outbox too: a case is written before DisconnectUser is called, its outcome after, and its
+audit post is delivered from the store until Slack accepts it, so a crash or a Slack outage loses nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from .request import region_of
+
+
+class Status(enum.Enum):
+    PENDING = "pending"  # written, DisconnectUser not yet answered
+    KICKED = "kicked"
+    FAILED = "failed"
+    REFUSED = "refused"  # not a moderator
+    INVALID = "invalid"  # the command could not be understood
+    INTERRUPTED = "interrupted"  # the bot stopped before AWS answered: outcome unknown
+
+
+@dataclass(frozen=True)
+class Target:
+    """One IVS user in a case and what happened to them."""
+
+    user_id: str
+    result: str | None = None
+    message: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Amendment:
+    at: datetime
+    by: str
+    old_reason: str | None
+    new_reason: str | None
+
+
+@dataclass(frozen=True)
+class AuditPost:
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What is known when an attempt starts."""
+
+    created_at: datetime
+    moderator_id: str
+    team_id: str | None
+    channel_id: str | None
+    status: Status
+    room_arn: str | None = None
+    reason: str | None = None
+    user_ids: tuple[str, ...] = ()
+    detail: str | None = None
+    command_text: str | None = None
+    submission_key: str | None = None  # the modal's view ID: the same submission is one case, kicked once
+    audit_due_at: datetime | None = None  # when the outbox posts it if nobody has yet (default: created_at)
+
+
+@dataclass(frozen=True)
+class Case:
+    number: int
+    created_at: datetime
+    moderator_id: str
+    team_id: str | None
+    channel_id: str | None
+    status: Status
+    room_arn: str | None = None
+    room_name: str | None = None
+    reason: str | None = None
+    targets: tuple[Target, ...] = ()
+    detail: str | None = None
+    command_text: str | None = None
+    submission_key: str | None = None
+    audit_post: AuditPost | None = None
+    audit_error: str | None = None
+    amendments: tuple[Amendment, ...] = field(default=())
+
+    @property
+    def region(self) -> str | None:
+        return region_of(self.room_arn) if self.room_arn else None
+
+    @property
+    def user_ids(self) -> tuple[str, ...]:
+        return tuple(t.user_id for t in self.targets)
+
+    @property
+    def request_ids(self) -> tuple[str, ...]:
+        return tuple(t.request_id for t in self.targets if t.request_id)
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class CaseStore(Protocol):
+    """Where cases live. Case numbers are unique across every instance sharing the store."""
+
+    def open_case(self, new: NewCase) -> tuple[Case, bool]:
+        """Write a case; with a submission_key already on record, return that case and False."""
+
+    def record_outcome(
+        self, number: int, status: Status, targets: Sequence[Target], detail: str | None, audit_due_at: datetime
+    ) -> Case: ...
+
+    def get(self, number: int) -> Case | None: ...
+
+    def claim_delivery(self, number: int, now: datetime, until: datetime) -> Case | None:
+        """Take the right to post this case's audit record until `until`; None if posted or claimed elsewhere."""
+
+    def mark_delivered(self, number: int, post: AuditPost) -> None: ...
+
+    def note_delivery_failure(self, number: int, error: str, retry_at: datetime) -> None: ...
+
+    def due_deliveries(self, now: datetime) -> list[Case]:
+        """Cases with an outcome whose audit record is not yet posted and whose retry time has come."""
+
+    def undelivered(self) -> list[Case]: ...
+
+    def interrupt_stale(self, started_before: datetime, detail: str) -> list[Case]:
+        """Cases still pending since before `started_before` belonged to a process that died mid-kick."""
+
+    def history(self, *, user_id: str | None = None, room_arn: str | None = None, limit: int = 10) -> list[Case]:
+        """Newest first."""
+
+    def export(self, since: datetime | None = None) -> Iterator[Case]:
+        """Oldest first."""
+
+    def amend_reason(self, number: int, amendment: Amendment) -> Case: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Case stores: SQLite (one host) by default, DynamoDB for several instances."""

@@ -1,0 +1,274 @@
+"""Cases in a SQLite file: one host, any number of threads and gunicorn workers (WAL, busy timeout)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..kick.cases import Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
+
+# Each entry moves the schema one version up; PRAGMA user_version records how far a file has come.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE cases (
+        number          INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at      TEXT NOT NULL,
+        moderator_id    TEXT NOT NULL,
+        team_id         TEXT,
+        channel_id      TEXT,
+        status          TEXT NOT NULL,
+        room_arn        TEXT,
+        room_name       TEXT,
+        reason          TEXT,
+        detail          TEXT,
+        command_text    TEXT,
+        submission_key  TEXT UNIQUE,
+        audit_channel   TEXT,
+        audit_ts        TEXT,
+        audit_error     TEXT,
+        audit_due_at    TEXT,
+        audit_claimed_until TEXT,
+        amendments      TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE targets (
+        case_number INTEGER NOT NULL REFERENCES cases(number),
+        position    INTEGER NOT NULL,
+        user_id     TEXT NOT NULL,
+        result      TEXT,
+        message     TEXT,
+        request_id  TEXT,
+        PRIMARY KEY (case_number, position)
+    );
+    CREATE INDEX targets_by_user ON targets(user_id, case_number);
+    CREATE INDEX cases_by_room ON cases(room_arn, number);
+    CREATE INDEX cases_undelivered ON cases(audit_ts, audit_due_at);
+    """,
+)
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class SqliteCaseStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock, self._transaction():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE takes the write lock up front, so two workers cannot interleave read-then-write."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def open_case(self, new: NewCase) -> tuple[Case, bool]:
+        with self._lock, self._transaction():
+            if new.submission_key:
+                row = self._db.execute("SELECT number FROM cases WHERE submission_key = ?", (new.submission_key,))
+                existing = row.fetchone()
+                if existing:
+                    return self._load(existing["number"]), False
+            cursor = self._db.execute(
+                """INSERT INTO cases (created_at, moderator_id, team_id, channel_id, status, room_arn, reason,
+                                      detail, command_text, submission_key, audit_due_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    _time(new.created_at),
+                    new.moderator_id,
+                    new.team_id,
+                    new.channel_id,
+                    new.status.value,
+                    new.room_arn,
+                    new.reason,
+                    new.detail,
+                    new.command_text,
+                    new.submission_key,
+                    _time(new.audit_due_at or new.created_at),
+                ),
+            )
+            number = int(cursor.lastrowid or 0)
+            self._db.executemany(
+                "INSERT INTO targets (case_number, position, user_id) VALUES (?, ?, ?)",
+                [(number, i, user) for i, user in enumerate(new.user_ids)],
+            )
+            return self._load(number), True
+
+    def record_outcome(
+        self, number: int, status: Status, targets: Sequence[Target], detail: str | None, audit_due_at: datetime
+    ) -> Case:
+        with self._lock, self._transaction():
+            self._require(number)
+            self._db.execute(
+                "UPDATE cases SET status = ?, detail = ?, audit_due_at = ? WHERE number = ?",
+                (status.value, detail, _time(audit_due_at), number),
+            )
+            self._db.execute("DELETE FROM targets WHERE case_number = ?", (number,))
+            self._db.executemany(
+                "INSERT INTO targets (case_number, position, user_id, result, message, request_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(number, i, t.user_id, t.result, t.message, t.request_id) for i, t in enumerate(targets)],
+            )
+            return self._load(number)
+
+    def claim_delivery(self, number: int, now: datetime, until: datetime) -> Case | None:
+        with self._lock, self._transaction():
+            claimed = self._db.execute(
+                """UPDATE cases SET audit_claimed_until = ?
+                   WHERE number = ? AND audit_ts IS NULL AND status != 'pending'
+                     AND (audit_claimed_until IS NULL OR audit_claimed_until < ?)""",
+                (_time(until), number, _time(now)),
+            ).rowcount
+            return self._load(number) if claimed else None
+
+    def mark_delivered(self, number: int, post: AuditPost) -> None:
+        with self._lock:
+            self._db.execute(
+                """UPDATE cases SET audit_channel = ?, audit_ts = ?, audit_error = NULL, audit_due_at = NULL,
+                          audit_claimed_until = NULL WHERE number = ?""",
+                (post.channel, post.ts, number),
+            )
+
+    def note_delivery_failure(self, number: int, error: str, retry_at: datetime) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE cases SET audit_error = ?, audit_due_at = ?, audit_claimed_until = NULL WHERE number = ?",
+                (error, _time(retry_at), number),
+            )
+
+    def interrupt_stale(self, started_before: datetime, detail: str) -> list[Case]:
+        with self._lock, self._transaction():
+            rows = self._db.execute(
+                "SELECT number FROM cases WHERE status = 'pending' AND created_at < ?", (_time(started_before),)
+            ).fetchall()
+            for row in rows:
+                self._db.execute(
+                    "UPDATE cases SET status = 'interrupted', detail = ? WHERE number = ?", (detail, row["number"])
+                )
+            return [self._load(row["number"]) for row in rows]
+
+    def amend_reason(self, number: int, amendment: Amendment) -> Case:
+        with self._lock, self._transaction():
+            row = self._require(number)
+            amendments = json.loads(row["amendments"])
+            amendments.append(
+                {
+                    "at": _time(amendment.at),
+                    "by": amendment.by,
+                    "old_reason": amendment.old_reason,
+                    "new_reason": amendment.new_reason,
+                }
+            )
+            self._db.execute(
+                "UPDATE cases SET reason = ?, amendments = ? WHERE number = ?",
+                (amendment.new_reason, json.dumps(amendments), number),
+            )
+            return self._load(number)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, number: int) -> Case | None:
+        with self._lock:
+            row = self._db.execute("SELECT number FROM cases WHERE number = ?", (number,)).fetchone()
+            return self._load(number) if row else None
+
+    def due_deliveries(self, now: datetime) -> list[Case]:
+        return self._cases(
+            """SELECT number FROM cases WHERE audit_ts IS NULL AND status != 'pending' AND audit_due_at <= ?
+               AND (audit_claimed_until IS NULL OR audit_claimed_until < ?) ORDER BY number""",
+            (_time(now), _time(now)),
+        )
+
+    def undelivered(self) -> list[Case]:
+        return self._cases("SELECT number FROM cases WHERE audit_ts IS NULL ORDER BY number", ())
+
+    def history(self, *, user_id: str | None = None, room_arn: str | None = None, limit: int = 10) -> list[Case]:
+        if user_id is not None:
+            query = "SELECT DISTINCT case_number AS number FROM targets WHERE user_id = ? ORDER BY number DESC LIMIT ?"
+            return self._cases(query, (user_id, limit))
+        return self._cases(
+            "SELECT number FROM cases WHERE room_arn = ? ORDER BY number DESC LIMIT ?", (room_arn, limit)
+        )
+
+    def export(self, since: datetime | None = None) -> Iterator[Case]:
+        floor = _time(since) if since else ""
+        numbers = [r["number"] for r in self._query("SELECT number FROM cases WHERE created_at >= ?", (floor,))]
+        for number in sorted(numbers):
+            yield self._load(number)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _cases(self, sql: str, params: tuple[Any, ...]) -> list[Case]:
+        with self._lock:
+            return [self._load(row["number"]) for row in self._db.execute(sql, params).fetchall()]
+
+    def _require(self, number: int) -> sqlite3.Row:
+        row = self._db.execute("SELECT * FROM cases WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            raise CaseNotFound(number)
+        return row
+
+    def _load(self, number: int) -> Case:
+        row = self._require(number)
+        targets = self._db.execute(
+            "SELECT user_id, result, message, request_id FROM targets WHERE case_number = ? ORDER BY position",
+            (number,),
+        ).fetchall()
+        return Case(
+            number=row["number"],
+            created_at=_parse_time(row["created_at"]),
+            moderator_id=row["moderator_id"],
+            team_id=row["team_id"],
+            channel_id=row["channel_id"],
+            status=Status(row["status"]),
+            room_arn=row["room_arn"],
+            room_name=row["room_name"],
+            reason=row["reason"],
+            targets=tuple(Target(t["user_id"], t["result"], t["message"], t["request_id"]) for t in targets),
+            detail=row["detail"],
+            command_text=row["command_text"],
+            submission_key=row["submission_key"],
+            audit_post=AuditPost(row["audit_channel"], row["audit_ts"]) if row["audit_ts"] else None,
+            audit_error=row["audit_error"],
+            amendments=tuple(
+                Amendment(_parse_time(a["at"]), a["by"], a["old_reason"], a["new_reason"])
+                for a in json.loads(row["amendments"])
+            ),
+        )

@@ -1,0 +1,89 @@
+"""Every attempt is a numbered case, kicked at most once, and its audit post survives crashes and outages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .conftest import GROUP, ROOM
+from .harness import AUDIT_CHANNEL, BotProcess, event_payload
+
+
+def test_every_kind_of_attempt_is_a_numbered_case_with_one_audit_post(start_bot, mode):
+    bot = start_bot(mode, IVS_KICK_MODERATOR_GROUP=GROUP)
+    kicked = bot.kick(f"{ROOM} viewer1 spam")
+    failed = bot.kick("arn:aws:ivschat:us-west-2:123456789012:room/NoSuchRoom99 viewer2")
+    bot.command("main-stage viewer3")  # invalid
+    _, _, refused_url = bot.command(f"{ROOM} viewer4", user="U0RANDOM")
+    refused_reply = bot.wait_reply(refused_url)
+    bot.slack.wait_for(lambda: len(bot.audit_posts()) == 4)
+
+    assert "Case #1:" in kicked.reply and "Case #1 · Kicked" in kicked.audit["text"]
+    assert "Case #2:" in failed.reply and "Case #2 · Kick failed" in failed.audit["text"]
+    texts = [p["text"] for p in bot.audit_posts()]
+    assert any("Case #3 · Invalid kick request" in t for t in texts)
+    assert "Case #4:" in refused_reply and any("Case #4 · Kick refused" in t for t in texts)
+
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "export")
+    cases = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [(c["number"], c["status"]) for c in cases] == [(1, "kicked"), (2, "failed"), (3, "invalid"), (4, "refused")]
+    assert cases[0]["audit_post"]["channel"] == AUDIT_CHANNEL and cases[0]["targets"][0]["request_id"]
+    assert cases[2]["command_text"] == "main-stage viewer3"
+
+
+def test_a_double_submission_kicks_once_and_records_once(start_bot, mode):
+    bot = start_bot(mode)
+    _, trigger_id, response_url = bot.command(f"{ROOM} viewer42")
+    view = bot.opened_view(trigger_id)
+    bot.submit(view, "spam")
+    bot.submit(view, "spam")  # a double click, or Slack retrying
+    bot.wait_reply(response_url)
+    bot.slack.wait_for(lambda: len(bot.audit_posts()) >= 1)
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "export", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(bot.ivs.calls) == 1 and len(rows) == 1 and len(bot.audit_posts()) == 1
+    assert len(bot.replies(response_url)) == 1
+
+
+def test_a_bot_killed_between_the_kick_and_the_audit_post_posts_it_once_after_restart(start_bot, mode):
+    bot = start_bot(mode)
+    bot.slack.fail_next("chat.postMessage", error="internal_error", status=500, times=1000)
+    _, trigger_id, _ = bot.command(f"{ROOM} viewer42 spam")
+    bot.submit(bot.opened_view(trigger_id), "spam")
+    bot.ivs.wait_for_calls(1)
+    # The kick is on record and the first delivery has given up (Slack kept answering 500); die now.
+    bot.slack.wait_for(lambda: '"msg": "audit post queued"' in bot.process.logs(), timeout=15)
+    bot.process.kill()
+
+    bot.slack.recover("chat.postMessage")
+    assert not bot.audit_posts()
+    restarted = start_bot(mode, workdir=bot.process.workdir)
+    restarted.slack.wait_for(lambda: len(restarted.audit_posts()) == 1, timeout=20)
+    [post] = restarted.audit_posts()
+    assert "Case #1 · Kicked" in post["text"]
+    assert len(bot.ivs.disconnects()) == 1  # nobody was kicked twice
+    code, out, _ = BotProcess(restarted.process.env, restarted.process.workdir).run_to_exit("audit", "pending")
+    assert "No audit posts are waiting" in out
+
+
+def test_an_audit_channel_that_refuses_keeps_the_post_pending_until_fixed(start_bot, slack):
+    slack.add_channel(AUDIT_CHANNEL, bot_is_member=False)
+    bot = start_bot("http")
+    kick = bot.kick(f"{ROOM} viewer42")
+    assert "Disconnected viewer42" in kick.reply and "is kept and will be posted" in kick.reply
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "pending")
+    assert code == 0 and "#1" in out and "not a member" in out
+    slack.add_channel(AUDIT_CHANNEL, bot_is_member=True)  # someone invites the bot
+    slack.wait_for(lambda: len(bot.audit_posts()) == 1, timeout=20)
+    assert "Case #1 · Kicked" in bot.audit_posts()[0]["text"]
+
+
+def test_a_case_refused_at_submit_after_a_revoke_is_on_record(start_bot):
+    bot = start_bot("socket", IVS_KICK_MODERATORS=None, IVS_KICK_MODERATOR_GROUP=GROUP)
+    _, trigger_id, response_url = bot.command(f"{ROOM} viewer42", user="U0GROUPMOD")
+    view = bot.opened_view(trigger_id)
+    bot.driver.event(event_payload({"type": "subteam_members_changed", "subteam_id": GROUP,
+                                    "added_users": [], "removed_users": ["U0GROUPMOD"]}))
+    bot.submit(view, None, user="U0GROUPMOD")
+    assert "Case #1: Nothing was done" in bot.wait_reply(response_url)

@@ -1,0 +1,80 @@
+"""The outbox's retry and recovery rules, with a real SQLite store and a recorded post function."""
+
+from datetime import datetime, timedelta, timezone
+
+from bot.delivery import Posted
+from bot.kick.cases import NewCase, Status, Target
+from bot.outbox import STALE_AFTER, AuditOutbox
+from bot.store.sqlite import SqliteCaseStore
+
+T0 = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
+
+
+class Slack:
+    def __init__(self):
+        self.answers, self.posted = [], []
+
+    def __call__(self, record):
+        answer = self.answers.pop(0) if self.answers else Posted(ts=f"1700000000.{len(self.posted):06d}")
+        if answer.ts:
+            self.posted.append(record)
+        return answer
+
+
+class Clock:
+    def __init__(self):
+        self.now = T0
+
+    def __call__(self):
+        return self.now
+
+
+def setup(tmp_path):
+    store, slack, clock = SqliteCaseStore(tmp_path / "c.db"), Slack(), Clock()
+    return store, slack, clock, AuditOutbox(store, "C0AUDIT", slack, clock)
+
+
+def kicked_case(store, at=T0):
+    case, _ = store.open_case(NewCase(at, "U0MOD", "T0", "C0", Status.PENDING, user_ids=("v",), audit_due_at=at))
+    return store.record_outcome(case.number, Status.KICKED, [Target("v", "kicked")], None, at + timedelta(seconds=5))
+
+
+def test_delivered_once_even_when_swept_again(tmp_path):
+    store, slack, clock, outbox = setup(tmp_path)
+    case = kicked_case(store)
+    assert outbox.deliver(case) is None
+    clock.now += timedelta(minutes=10)
+    assert outbox.deliver_due() == 0 and outbox.deliver(case) is None
+    assert len(slack.posted) == 1 and store.get(case.number).audit_post.ts == "1700000000.000000"
+
+
+def test_a_refused_post_is_kept_and_retried_with_backoff_until_accepted(tmp_path):
+    store, slack, clock, outbox = setup(tmp_path)
+    case = kicked_case(store)
+    slack.answers = [Posted(error="not_in_channel"), Posted(error="not_in_channel")]
+    assert outbox.deliver(case) == "not_in_channel"
+    assert outbox.deliver_due() == 0  # not yet due: 5 s backoff
+    clock.now += timedelta(seconds=5)
+    assert outbox.deliver_due() == 0 and store.get(case.number).audit_error == "not_in_channel"
+    clock.now += timedelta(seconds=10)
+    assert outbox.deliver_due() == 0  # second backoff is 15 s
+    clock.now += timedelta(seconds=5)
+    assert outbox.deliver_due() == 1 and len(slack.posted) == 1
+    assert [c.number for c in store.undelivered()] == []
+
+
+def test_a_case_left_behind_by_a_dead_process_is_posted_after_the_grace(tmp_path):
+    store, slack, clock, outbox = setup(tmp_path)
+    kicked_case(store)  # its process died before posting
+    assert outbox.deliver_due() == 0
+    clock.now += timedelta(seconds=5)
+    assert outbox.deliver_due() == 1
+
+
+def test_a_kick_that_never_got_an_answer_is_posted_as_interrupted(tmp_path):
+    store, slack, clock, outbox = setup(tmp_path)
+    case, _ = store.open_case(NewCase(T0, "U0MOD", "T0", "C0", Status.PENDING, user_ids=("v",), audit_due_at=T0))
+    assert outbox.deliver_due() == 0  # it may still be running somewhere
+    clock.now += STALE_AFTER + timedelta(seconds=1)
+    assert outbox.deliver_due() == 1
+    assert store.get(case.number).status is Status.INTERRUPTED and "Outcome unknown" in slack.posted[0].text
