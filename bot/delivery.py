@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -99,14 +100,14 @@ def update_message(client: WebClient, channel: str, ts: str, record: AuditRecord
     return Posted(ts=ts)
 
 
-def reply_privately(response_url: str | None, text: str) -> bool:
+def reply_privately(response_url: str | None, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
     """An ephemeral message to the moderator through the command's response URL (no channel membership needed)."""
     if not response_url:
         log.error("no response_url to reply to the moderator")
         return False
     try:
         response = WebhookClient(response_url, timeout=10, retry_handlers=retry_handlers()).send(
-            text=text, response_type="ephemeral"
+            text=text, blocks=blocks, response_type="ephemeral"
         )
     except OSError as error:
         log.error("private reply failed", extra={"fields": {"error": type(error).__name__}})

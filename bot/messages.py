@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .kick.audit import escape_mrkdwn, mention_channel
+from .kick.audit import audit_record, escape_mrkdwn, mention_channel, mention_user, slack_time
 from .kick.cases import Case, Status
 from .kick.command import USAGE
 from .kick.request import KickRequest, reason_rule
@@ -133,3 +133,83 @@ def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> 
         f"{text}\n:warning: The audit record could not be posted in {where}: {escape_mrkdwn(audit_error)} "
         "It is kept and will be posted as soon as Slack accepts it."
     )
+
+
+EDIT_REASON_CALLBACK_ID = "ivs_kick_edit_reason"
+
+
+def permalink(case: Case, team_domain: str | None, slack_host: str) -> str | None:
+    """A link to the case's audit post, built from what Slack told us (no extra API call)."""
+    if not (case.audit_post and team_domain):
+        return None
+    return (
+        f"https://{team_domain}.{slack_host}/archives/{case.audit_post.channel}/p{case.audit_post.ts.replace('.', '')}"
+    )
+
+
+def _case_line(case: Case, link: str | None) -> str:
+    label = f"<{link}|#{case.number}>" if link else f"#{case.number}"
+    room = escape_mrkdwn(case.room_arn.rsplit("/", 1)[-1]) if case.room_arn else "no room"
+    reason = escape_mrkdwn(case.reason) if case.reason else "no reason"
+    users = ", ".join(f"`{escape_mrkdwn(u)}`" for u in case.user_ids) or "nobody"
+    return (
+        f"• {label} {slack_time(case.created_at)} · *{case.status.value}* · {users} · room {room} · "
+        f"by {mention_user(case.moderator_id)} · {reason}"
+    )
+
+
+def history_message(subject: str, cases: list[Case], links: list[str | None]) -> str:
+    if not cases:
+        return f"No cases for {escape_mrkdwn(subject)}."
+    lines = [f"*Last {len(cases)} case{'s' if len(cases) != 1 else ''} for {escape_mrkdwn(subject)}* (newest first)"]
+    lines += [_case_line(case, link) for case, link in zip(cases, links)]
+    return "\n".join(lines)
+
+
+def case_message(case: Case, link: str | None) -> dict[str, Any]:
+    """A case in full: its audit record, plus where it was posted and every reason amendment."""
+    record = audit_record(case)
+    notes = [
+        f"Audit post: <{link}|view in channel>"
+        if link
+        else f"Audit post: {'pending' if not case.audit_post else 'posted'}"
+    ]
+    if case.audit_error and not case.audit_post:
+        notes.append(f"Last delivery problem: {escape_mrkdwn(case.audit_error)}")
+    for a in case.amendments:
+        old = escape_mrkdwn(a.old_reason) if a.old_reason else "none"
+        new = escape_mrkdwn(a.new_reason) if a.new_reason else "none"
+        notes.append(f"Reason amended by {mention_user(a.by)} {slack_time(a.at)}: {old} → {new}")
+    context = {"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(notes), "verbatim": True}]}
+    return {"text": record.text, "blocks": [*record.blocks, context]}
+
+
+def edit_reason_modal(case: Case, response_url: str | None) -> dict[str, Any]:
+    reason_input: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": REASON_ACTION,
+        "max_length": reason_rule().max_len,
+    }
+    if case.reason:
+        reason_input["initial_value"] = case.reason
+    return {
+        "type": "modal",
+        "callback_id": EDIT_REASON_CALLBACK_ID,
+        "title": {"type": "plain_text", "text": f"Reason for case #{case.number}"[:24]},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"case": case.number, "response_url": response_url}),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Reason"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "Changes the record only: the viewer was already handled with the original reason.",
+                },
+                "element": reason_input,
+            }
+        ],
+    }

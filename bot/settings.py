@@ -36,6 +36,11 @@ class Settings:
         return bool(self.app_token)
 
     @property
+    def slack_host(self) -> str:
+        """slack.com, or slack-gov.com for GovSlack: where message links point."""
+        return urlparse(self.api_url).hostname or "slack.com"
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in a log line."""
         return tuple(s for s in (self.bot_token, self.signing_secret, self.app_token) if s)

@@ -44,6 +44,7 @@ def test_events_are_exactly_those_with_listeners(manifest):
 # Web API methods the bot may call → the bot scope each needs (None: covered by the command's trigger).
 SCOPE_OF_METHOD = {
     "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
     "usergroups_users_list": "usergroups:read",
     "views_open": None,
 }

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .request import InvalidField, KickRequest, kick_request
+from .request import InvalidField, KickRequest, kick_request, room_rule, shown, validate_user
 
+HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 USAGE = (
     "Usage: /ivs-kick <room-arn> <user-id> [reason]\n"
     "  room-arn  the IVS Chat room ARN, e.g. arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6\n"
     "  user-id   the viewer's IVS Chat user ID (quote it if it contains spaces)\n"
     "  reason    optional, up to 256 characters, bare or in quotes\n"
     "You will be asked to confirm. A disconnect is a kick, not a ban: the viewer can rejoin "
-    "if their app gives them a new chat token."
+    "if their app gives them a new chat token.\n"
+    f"/ivs-kick history <user-id|room-arn> [N]   the last N cases (default {HISTORY_DEFAULT}, at most {HISTORY_MAX})\n"
+    "/ivs-kick case <number>                    one case in full"
 )
 
 _QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019"}
@@ -29,7 +32,21 @@ class ParseError:
     message: str
 
 
-Parsed = KickRequest | Help | ParseError
+@dataclass(frozen=True)
+class HistoryQuery:
+    """The latest cases for one IVS user or one room."""
+
+    user_id: str | None
+    room_arn: str | None
+    limit: int = HISTORY_DEFAULT
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    number: int
+
+
+Parsed = KickRequest | Help | ParseError | HistoryQuery | CaseQuery
 
 
 def unescape_slack(text: str) -> str:
@@ -56,11 +73,44 @@ def _unquote(text: str) -> str:
     return text
 
 
+def _whole_number(field: str, label: str, text: str, low: int, high: int) -> int | ParseError:
+    if text.isascii() and text.isdecimal() and len(text) <= len(str(high)) and low <= int(text) <= high:
+        return int(text)
+    return ParseError(field, f"{label} must be a whole number from {low} to {high}; got {shown(text)}.")
+
+
+def _history(rest: str) -> HistoryQuery | ParseError:
+    if not rest.strip():
+        return ParseError(
+            "subject", "history needs an IVS user ID or a room ARN: /ivs-kick history <user-id|room-arn> [N]"
+        )
+    subject, rest = _take_token(rest)
+    limit = _whole_number("count", "N", rest.strip(), 1, HISTORY_MAX) if rest.strip() else HISTORY_DEFAULT
+    if isinstance(limit, ParseError):
+        return limit
+    pattern = room_rule().pattern
+    if pattern and pattern.fullmatch(subject):
+        return HistoryQuery(None, subject, limit)
+    try:
+        return HistoryQuery(validate_user(subject), None, limit)
+    except InvalidField as problem:
+        return ParseError(problem.field, problem.message)
+
+
+def _case(rest: str) -> CaseQuery | ParseError:
+    number = _whole_number("case", "The case number", rest.strip().lstrip("#"), 1, 10**12)
+    return number if isinstance(number, ParseError) else CaseQuery(number)
+
+
 def parse_command(text: str) -> Parsed:
     text = unescape_slack(text or "").strip()
     if not text or text.lower() in {"help", "-h", "--help"}:
         return Help()
     room, rest = _take_token(text)
+    if room.lower() == "history":
+        return _history(rest)
+    if room.lower() == "case":
+        return _case(rest)
     if not rest.strip():
         return ParseError("user", "User ID is missing. " + USAGE.splitlines()[0])
     user, rest = _take_token(rest)

@@ -48,6 +48,11 @@ class Verdict:
     def allowed(self) -> bool:
         return self.standing is Standing.MODERATOR
 
+    @property
+    def refused(self) -> bool:
+        """Certainly not allowed: not a moderator, or the group cannot be read (as opposed to not yet read)."""
+        return self.standing is Standing.NOT_MODERATOR or (self.standing is Standing.UNKNOWN and not self.transient)
+
 
 class ModeratorDirectory:
     """Answers "is this Slack user a moderator?" from the configured list and a cached user group."""

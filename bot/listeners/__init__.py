@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from . import commands, events, views
+from . import actions, commands, events, views
 from .services import Services
 
 
 def register(app: App, services: Services) -> None:
     commands.register(app, services)
+    actions.register(app, services)
     views.register(app, services)
     events.register(app, services)

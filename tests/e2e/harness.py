@@ -93,6 +93,26 @@ def submission_payload(opened_view: dict[str, Any], *, user_id: str, reason: str
     }
 
 
+def button_payload(message: dict[str, Any], channel_id: str, *, user_id: str, action_id: str, value: str,
+                   trigger_id: str, response_url: str) -> dict[str, Any]:
+    """A block_actions payload: someone clicked a button on a message the bot posted."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0000TEST",
+        "token": "deprecated-verification-token",
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel_id, "is_ephemeral": False},
+        "trigger_id": trigger_id,
+        "team": {"id": TEAM_ID, "domain": "streamers"},
+        "channel": {"id": channel_id, "name": "moderation"},
+        "message": {"type": "message", "ts": message["ts"], "text": message.get("text", ""),
+                    "blocks": message.get("blocks") or []},
+        "response_url": response_url,
+        "actions": [{"action_id": action_id, "block_id": "actions", "type": "button", "value": value,
+                     "action_ts": f"{time.time():.6f}"}],
+    }
+
+
 def event_payload(event: dict[str, Any]) -> dict[str, Any]:
     return {
         "token": "deprecated-verification-token",

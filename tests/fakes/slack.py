@@ -546,6 +546,7 @@ class FakeSlack:
         self.posted_responses: list[ResponsePost] = []
         self.messages: list[dict[str, Any]] = []
         self.ephemerals: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []  # chat.update calls that changed a message
         self.opened_views: list[dict[str, Any]] = []
         self.updated_views: list[dict[str, Any]] = []
         self.acks: list[Ack] = []
@@ -566,6 +567,7 @@ class FakeSlack:
             "views.update": (_BOT, self._views_update),
             "chat.postMessage": (_BOT, self._chat_post_message),
             "chat.postEphemeral": (_BOT, self._chat_post_ephemeral),
+            "chat.update": (_BOT, self._chat_update),
             "usergroups.users.list": (_BOT, self._usergroups_users_list),
             "apps.connections.open": (_APP, self._apps_connections_open),
         }
@@ -1060,6 +1062,19 @@ class FakeSlack:
                 }
             )
         return {"channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:
+        """Only a message this bot posted, in that channel, can be updated; the edit is kept for the tests."""
+        channel = self._postable_channel(params.get("channel"))
+        ts = params.get("ts")
+        self._check_content(params)
+        with self._lock:
+            message = next((m for m in self.messages if m["channel"] == channel and m["ts"] == ts), None)
+            if message is None:
+                raise _ApiError("message_not_found")
+            message.update(text=params.get("text"), blocks=params.get("blocks"), edited=True)
+            self.updates.append({"channel": channel, "ts": ts, "text": params.get("text"), "blocks": params.get("blocks")})
+        return {"channel": channel, "ts": ts, "text": params.get("text") or ""}
 
     def _chat_post_ephemeral(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:
         channel = self._postable_channel(params.get("channel"))

@@ -18,17 +18,29 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from ...delivery import reply_privately, slack_error
-from ...kick.command import Help, ParseError, parse_command
-from ...kick.flow import Attempt, record_invalid, record_refusal
+from ...kick.command import CaseQuery, Help, HistoryQuery, ParseError, parse_command
+from ...kick.flow import Attempt, record_invalid, record_refusal, refusal_message
 from ...kick.moderators import Standing
 from ...kick.request import KickRequest
-from ...messages import ModalContext, kick_modal, moderator_reply, problem, usage
+from ...messages import (
+    ModalContext,
+    case_message,
+    history_message,
+    kick_modal,
+    moderator_reply,
+    permalink,
+    problem,
+    usage,
+)
 from ..services import Services
 
 COMMAND = "/ivs-kick"
 ROLE_WAIT_SECONDS = 1.0
 # Before the modal a stale cached answer is fine: the decisive check happens at submission.
 ROLE_MAX_AGE_BEFORE_MODAL = 15 * 60.0
+# Looking back answers through the response URL, not a trigger, so it can wait longer for Slack.
+LOOK_BACK_ROLE_WAIT_SECONDS = 10.0
+KICK_FIELDS = {"room", "user", "reason"}
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +58,12 @@ class IvsKickCommand:
             result = "help"
         elif isinstance(parsed, ParseError):
             ack(text=problem(parsed.message), response_type="ephemeral")
-            self._record_invalid(command, parsed)
+            if parsed.field in KICK_FIELDS:
+                self._record_invalid(command, parsed)
             result = f"invalid_{parsed.field}"
+        elif isinstance(parsed, (HistoryQuery, CaseQuery)):
+            ack()
+            result = self._look_back(parsed, command)
         else:
             ack()
             result = self._confirm(parsed, command, client)
@@ -62,6 +78,26 @@ class IvsKickCommand:
                 }
             },
         )
+
+    def _look_back(self, query: HistoryQuery | CaseQuery, command: dict[str, Any]) -> str:
+        """History and case views are for moderators only: they name viewers and reasons."""
+        services, response_url = self._services, command.get("response_url")
+        verdict = services.moderators.check(command.get("user_id", ""), wait=LOOK_BACK_ROLE_WAIT_SECONDS)
+        if not verdict.allowed:
+            reply_privately(response_url, f":no_entry: Sorry, {refusal_message(verdict)}")
+            return "look_back_refused"
+        domain, host = command.get("team_domain"), services.settings.slack_host
+        if isinstance(query, CaseQuery):
+            case = services.store.get(query.number)
+            if case is None:
+                reply_privately(response_url, f"There is no case #{query.number}.")
+                return "case_not_found"
+            reply_privately(response_url, **case_message(case, permalink(case, domain, host)))
+            return "case_shown"
+        cases = services.store.history(user_id=query.user_id, room_arn=query.room_arn, limit=query.limit)
+        subject = f"IVS user {query.user_id}" if query.user_id else f"room {query.room_arn}"
+        reply_privately(response_url, history_message(subject, cases, [permalink(c, domain, host) for c in cases]))
+        return "history_shown"
 
     def _record_invalid(self, command: dict[str, Any], parsed: ParseError) -> None:
         case = record_invalid(
@@ -79,9 +115,7 @@ class IvsKickCommand:
         response_url = command.get("response_url")
         user_id = command.get("user_id", "")
         verdict = self._services.moderators.check(user_id, max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS)
-        if verdict.standing is Standing.NOT_MODERATOR or (
-            verdict.standing is Standing.UNKNOWN and not verdict.transient
-        ):
+        if verdict.refused:
             attempt = Attempt(
                 request, user_id, command.get("team_id"), command.get("channel_id"), datetime.now(timezone.utc)
             )

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from ...messages import MODAL_CALLBACK_ID
+from ...messages import EDIT_REASON_CALLBACK_ID, MODAL_CALLBACK_ID
 from ..services import Services
+from .edit_reason import EditReasonSubmission
 from .kick_confirm import KickConfirmSubmission
 
 
 def register(app: App, services: Services) -> None:
     app.view_submission(MODAL_CALLBACK_ID)(KickConfirmSubmission(services))
+    app.view_submission(EDIT_REASON_CALLBACK_ID)(EditReasonSubmission(services))

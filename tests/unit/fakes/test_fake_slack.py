@@ -447,3 +447,25 @@ def test_socket_mode_tickets_are_single_use(fake: FakeSlack) -> None:
 def test_send_envelope_without_client_fails(fake: FakeSlack) -> None:
     with pytest.raises(AssertionError, match="no Socket Mode client"):
         fake.send_envelope("slash_commands", {"command": "/kick"})
+
+
+def test_chat_update_changes_only_a_message_the_bot_posted_in_that_channel():
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from tests.fakes.slack import FakeSlack
+
+    with FakeSlack() as fake:
+        fake.add_channel("C0AUDIT")
+        fake.add_channel("C0OTHER")
+        client = WebClient(token=fake.bot_token, base_url=fake.api_url)
+        ts = client.chat_postMessage(channel="C0AUDIT", text="before")["ts"]
+        client.chat_update(channel="C0AUDIT", ts=ts, text="after")
+        assert fake.messages[0]["text"] == "after" and fake.updates[0]["ts"] == ts
+        for channel, stamp in (("C0OTHER", ts), ("C0AUDIT", "1.000001")):
+            try:
+                client.chat_update(channel=channel, ts=stamp, text="x")
+            except SlackApiError as error:
+                assert error.response["error"] == "message_not_found"
+            else:
+                raise AssertionError("updated a message that does not exist")

@@ -90,10 +90,12 @@ def test_a_huge_paste_is_shown_shortened_in_the_message():
 
 
 @settings(max_examples=400)
-@given(st.text())
-def test_any_text_parses_to_one_of_the_three_results(text):
+@given(st.one_of(st.text(), st.text().map(lambda t: "history " + t), st.text().map(lambda t: "case " + t)))
+def test_any_text_parses_to_one_of_the_results(text):
+    from bot.kick.command import CaseQuery, HistoryQuery
+
     parsed = parse_command(text)
-    assert isinstance(parsed, (KickRequest, Help, ParseError))
+    assert isinstance(parsed, (KickRequest, Help, ParseError, HistoryQuery, CaseQuery))
     if isinstance(parsed, KickRequest):
         assert 1 <= len(parsed.user_id) <= 128
         assert parsed.reason is None or 1 <= len(parsed.reason) <= 256
@@ -106,3 +108,25 @@ def test_any_text_parses_to_one_of_the_three_results(text):
 )
 def test_any_visible_user_id_round_trips(user):
     assert parse_command(f"{ROOM} {user}") == KickRequest(ROOM, user, None)
+
+
+def test_history_takes_a_user_or_a_room_and_an_optional_count():
+    from bot.kick.command import HistoryQuery
+
+    assert parse_command("history viewer42") == HistoryQuery("viewer42", None, 10)
+    assert parse_command(f"HISTORY {ROOM} 5") == HistoryQuery(None, ROOM, 5)
+    assert parse_command('history "viewer with spaces" 50') == HistoryQuery("viewer with spaces", None, 50)
+
+
+def test_history_and_case_problems_name_the_field_and_the_limit():
+    for text, field in (("history", "subject"), ("history v 0", "count"), ("history v 51", "count"),
+                        ("history v ²", "count"), ("case", "case"), ("case x", "case"), ("case " + "9" * 5000, "case")):
+        parsed = parse_command(text)
+        assert isinstance(parsed, ParseError) and parsed.field == field, text
+    assert "1 to 50" in parse_command("history v 99").message
+
+
+def test_case_takes_a_number_with_or_without_hash():
+    from bot.kick.command import CaseQuery
+
+    assert parse_command("case 42") == parse_command("case #42") == CaseQuery(42)
