@@ -53,7 +53,9 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
     outbox = AuditOutbox(
         store, settings.audit_channel, lambda record: post_message(client, settings.audit_channel, record)
     )
-    listeners.register(app, Services(settings, moderators, IvsChatGateway(aws_session), store, outbox))
+    listeners.register(
+        app, Services(settings, moderators, IvsChatGateway(aws_session, role_arn=settings.role_arn), store, outbox)
+    )
     if not moderators.configured:
         log.warning(
             "no moderators configured: set IVS_KICK_MODERATOR_GROUP (a user group ID) and/or IVS_KICK_MODERATORS "

@@ -15,6 +15,7 @@ DEFAULT_DB = "ivs-kick.db"
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Settings:
     moderator_cache_seconds: float = DEFAULT_MODERATOR_CACHE_SECONDS
     log_level: str = "INFO"
     db_path: str = DEFAULT_DB
+    role_arn: str | None = None
 
     @property
     def socket_mode(self) -> bool:
@@ -142,6 +144,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
 
     api_url = _api_url(env, problems)
     db_path = env.get("IVS_KICK_DB", "").strip() or DEFAULT_DB
+    role_arn = env.get("IVS_KICK_ROLE_ARN", "").strip() or None
+    if role_arn and not _ROLE_ARN.fullmatch(role_arn):
+        problems.append(
+            "IVS_KICK_ROLE_ARN must be an IAM role ARN like arn:aws:iam::123456789012:role/ivs-kick-moderator; "
+            f"got {role_arn[:80]!r}."
+        )
     if problems:
         raise SettingsError(problems)
     assert bot_token is not None
@@ -157,4 +165,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         moderator_cache_seconds=cache_seconds,
         log_level=log_level,
         db_path=db_path,
+        role_arn=role_arn,
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .cases import Case, CaseStore, NewCase, Status, Target
-from .ivs import IvsChatGateway
+from .ivs import IvsChatGateway, role_session_name
 from .moderators import ModeratorDirectory, Standing, Verdict
 from .request import KickRequest
 
@@ -100,7 +100,7 @@ def carry_out(
     if not verdict.allowed:
         status, targets, detail = Status.REFUSED, [Target(user, "refused")], refusal_message(verdict)
     else:
-        outcome = gateway.disconnect(attempt.request)
+        outcome = gateway.disconnect(attempt.request, role_session_name(attempt.team_id, attempt.moderator_id))
         status = Status.KICKED if outcome.ok else Status.FAILED
         targets, detail = [Target(user, outcome.result.value, outcome.message, outcome.request_id)], None
     done = datetime.now(attempt.at.tzinfo)

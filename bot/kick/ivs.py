@@ -7,8 +7,10 @@ Retries, timeouts and credentials are botocore's (standard retry mode, the defau
 from __future__ import annotations
 
 import enum
+import re
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -25,6 +27,10 @@ from botocore.exceptions import (
 )
 
 from .request import KickRequest
+
+# Refresh an assumed role's credentials this long before they expire, so no kick starts on dying keys.
+CREDENTIALS_MARGIN = timedelta(minutes=5)
+ROLE_SESSION_SECONDS = 3600
 
 IAM_ACTION = "ivschat:DisconnectUser"
 DEFAULT_CONFIG = Config(
@@ -102,27 +108,102 @@ def _client_error_outcome(request: KickRequest, error: ClientError) -> Outcome:
     return Outcome(Result.FAILED, f"IVS Chat answered {code or 'an error'}: {aws_message}", request_id)
 
 
-class IvsChatGateway:
-    """Disconnects users through one boto3 client per region, created on first use and then reused."""
+def role_session_name(team_id: str | None, user_id: str) -> str:
+    """The name CloudTrail shows for a kick: which Slack user, in which workspace (2–64 of [\\w+=,.@-])."""
+    name = re.sub(r"[^\w+=,.@-]", "-", f"slack-{team_id or 'unknown'}-{user_id}")
+    return name[:64]
 
-    def __init__(self, session: boto3.session.Session | None = None, config: Config = DEFAULT_CONFIG) -> None:
+
+@dataclass(frozen=True)
+class _Identity:
+    access_key: str
+    secret_key: str
+    token: str
+    expires: datetime
+
+
+def _assume_role_outcome(role_arn: str, error: ClientError) -> Outcome:
+    code = error.response.get("Error", {}).get("Code", "")
+    return Outcome(
+        Result.ACCESS_DENIED,
+        f"The bot could not assume {role_arn} (sts:AssumeRole answered {code or 'an error'}). Allow the bot's AWS "
+        "identity sts:AssumeRole on that role, and trust it in the role's trust policy (see the README).",
+        _request_id(error.response),
+    )
+
+
+class IvsChatGateway:
+    """Disconnects users through boto3 clients created on first use and then reused: one per region, or with
+    `role_arn`, one per region and moderator, under credentials of that role assumed in the moderator's name."""
+
+    def __init__(
+        self,
+        session: boto3.session.Session | None = None,
+        config: Config = DEFAULT_CONFIG,
+        role_arn: str | None = None,
+    ) -> None:
         self._session = session or boto3.session.Session()
         self._config = config
-        self._clients: dict[str, Any] = {}
+        self._role_arn = role_arn
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._identities: dict[str, _Identity] = {}
         self._lock = threading.Lock()  # boto3 sessions are not safe for concurrent client creation
 
-    def client_for(self, region: str) -> Any:
+    def _client(self, service: str, region: str, identity: _Identity | None = None) -> Any:
+        key = (f"{service}:{region}", identity.access_key if identity else None)
         with self._lock:
-            if region not in self._clients:
-                self._clients[region] = self._session.client("ivschat", region_name=region, config=self._config)
-            return self._clients[region]
+            if key not in self._clients:
+                credentials = (
+                    {}
+                    if identity is None
+                    else {
+                        "aws_access_key_id": identity.access_key,
+                        "aws_secret_access_key": identity.secret_key,
+                        "aws_session_token": identity.token,
+                    }
+                )
+                self._clients[key] = self._session.client(
+                    service, region_name=region, config=self._config, **credentials
+                )
+            return self._clients[key]
 
-    def disconnect(self, request: KickRequest) -> Outcome:
+    def _identity(self, session_name: str, region: str) -> _Identity:
+        """The role assumed for this moderator, reused until shortly before it expires."""
+        cached = self._identities.get(session_name)
+        if cached and cached.expires - datetime.now(timezone.utc) > CREDENTIALS_MARGIN:
+            return cached
+        answer = self._client("sts", region).assume_role(
+            RoleArn=self._role_arn, RoleSessionName=session_name, DurationSeconds=ROLE_SESSION_SECONDS
+        )["Credentials"]
+        identity = _Identity(
+            answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"], answer["Expiration"]
+        )
+        with self._lock:
+            stale = self._identities.get(session_name)
+            self._identities[session_name] = identity
+            if stale:  # its clients would never be used again
+                self._clients = {k: v for k, v in self._clients.items() if k[1] != stale.access_key}
+        return identity
+
+    def disconnect(self, request: KickRequest, session_name: str | None = None) -> Outcome:
+        """Kick; with a role configured, as `session_name` (see role_session_name) so CloudTrail names the person."""
         params = {"roomIdentifier": request.room_arn, "userId": request.user_id}
         if request.reason is not None:
             params["reason"] = request.reason
         try:
-            response = self.client_for(request.region).disconnect_user(**params)
+            identity = None
+            if self._role_arn:
+                try:
+                    identity = self._identity(session_name or "ivs-kick", request.region)
+                except ClientError as error:
+                    return _assume_role_outcome(self._role_arn, error)
+                except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError) as error:
+                    return Outcome(
+                        Result.UNREACHABLE,
+                        f"Could not reach AWS STS in {request.region} to assume {self._role_arn} ({error}). Check the "
+                        "bot's network access to AWS and AWS_ENDPOINT_URL_STS if it is set. Nothing was kicked.",
+                    )
+            response = self._client("ivschat", request.region, identity).disconnect_user(**params)
         except ClientError as error:
             return _client_error_outcome(request, error)
         except (NoCredentialsError, PartialCredentialsError):

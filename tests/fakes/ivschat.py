@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.message import Message
@@ -435,6 +435,7 @@ class FakeIvsChat:
         self.tps_limit = tps_limit
         self._cond = threading.Condition()
         self._credentials: dict[str, _Credential] = {}
+        self._issuer: Callable[[str], tuple[str, str, str | None] | None] | None = None
         self._rooms: dict[str, _Room] = {}
         self._injections: deque[_Injection] = deque()
         self._windows: dict[str, deque[float]] = {}
@@ -505,6 +506,11 @@ class FakeIvsChat:
         """Register another key pair (e.g. STS-assumed). With `session_token`, that exact token is required."""
         with self._cond:
             self._credentials[access_key] = _Credential(secret_key, account or self.account, session_token)
+
+    def trust_issuer(self, issuer: Callable[[str], tuple[str, str, str | None] | None]) -> None:
+        """Accept temporary keys an STS stand-in issued: `issuer(access_key)` gives (secret key, account,
+        session token) for keys it issued, else None. Signatures are still verified with that secret."""
+        self._issuer = issuer
 
     def add_room(self, arn: str) -> None:
         """Create a room; it exists only in the region and account named by its ARN."""
@@ -662,6 +668,10 @@ class FakeIvsChat:
 
         with self._cond:
             credential = self._credentials.get(access_key)
+        if credential is None and self._issuer is not None:
+            issued = self._issuer(access_key)
+            if issued is not None:
+                credential = _Credential(*issued)
         if credential is None:
             raise _frontend_error(403, "UnrecognizedClientException", _INVALID_TOKEN_MESSAGE)
         token = headers.get("X-Amz-Security-Token")
