@@ -15,7 +15,7 @@ from .kick.moderators import ModeratorDirectory
 from .listeners.services import Services
 from .outbox import AuditOutbox
 from .settings import Settings
-from .store.sqlite import SqliteCaseStore
+from .store import open_store
 
 # Every in-flight command or submission holds a listener thread, mostly waiting on Slack or AWS;
 # 64 lets a raid's burst of commands from many moderators run side by side.
@@ -49,7 +49,7 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         logger=bolt_logger,
     )
-    store = SqliteCaseStore(settings.db_path)
+    store = open_store(settings.store)
     outbox = AuditOutbox(
         store, settings.audit_channel, lambda record: post_message(client, settings.audit_channel, record)
     )

@@ -20,8 +20,7 @@ from typing import Any, TextIO
 from dotenv import load_dotenv
 
 from .kick.cases import Case, CaseStore
-from .settings import DEFAULT_DB
-from .store.sqlite import SqliteCaseStore
+from .store import choose_store, open_store
 
 CSV_COLUMNS = (
     "case", "created_at", "status", "moderator_id", "team_id", "channel_id", "room_arn", "room_name", "user_id",
@@ -51,7 +50,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def open_store_from_env() -> CaseStore:
     load_dotenv(Path.cwd() / ".env", override=False)
-    return SqliteCaseStore(os.environ.get("IVS_KICK_DB", "").strip() or DEFAULT_DB)
+    try:
+        return open_store(choose_store(os.environ))
+    except ValueError as problem:
+        raise SystemExit(f"python -m bot audit: {problem}") from None
 
 
 def case_as_json(case: Case) -> dict[str, Any]:

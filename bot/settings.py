@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from .store import DEFAULT_DB, StoreChoice, choose_store
+
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
 DEFAULT_MODERATOR_CACHE_SECONDS = 60.0
-DEFAULT_DB = "ivs-kick.db"
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
@@ -30,7 +31,7 @@ class Settings:
     port: int = DEFAULT_PORT
     moderator_cache_seconds: float = DEFAULT_MODERATOR_CACHE_SECONDS
     log_level: str = "INFO"
-    db_path: str = DEFAULT_DB
+    store: StoreChoice = StoreChoice("sqlite", DEFAULT_DB)
     role_arn: str | None = None
 
     @property
@@ -143,7 +144,10 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         problems.append(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR; got {log_level[:20]!r}.")
 
     api_url = _api_url(env, problems)
-    db_path = env.get("IVS_KICK_DB", "").strip() or DEFAULT_DB
+    try:
+        store = choose_store(env)
+    except ValueError as problem:
+        problems.append(str(problem))
     role_arn = env.get("IVS_KICK_ROLE_ARN", "").strip() or None
     if role_arn and not _ROLE_ARN.fullmatch(role_arn):
         problems.append(
@@ -164,6 +168,6 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         port=port,
         moderator_cache_seconds=cache_seconds,
         log_level=log_level,
-        db_path=db_path,
+        store=store,
         role_arn=role_arn,
     )

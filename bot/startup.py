@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from dotenv import load_dotenv
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -17,6 +19,7 @@ from .settings import Settings, SettingsError, load_settings
 
 EXIT_SLACK_REFUSED = 1
 EXIT_BAD_SETTINGS = 2
+EXIT_STORE_UNAVAILABLE = 3
 
 
 def cannot_start(lines: list[str], code: int) -> SystemExit:
@@ -48,8 +51,16 @@ def slack_refused(settings: Settings, error: Exception) -> SystemExit:
 
 
 def prepared_app(settings: Settings) -> App:
-    """The app, after Slack confirmed the bot token (auth.test)."""
+    """The app, after the case store opened and Slack confirmed the bot token (auth.test)."""
     try:
         return create_app(settings)
     except (BoltError, SlackClientError) as error:
         raise slack_refused(settings, error) from None
+    except (BotoCoreError, ClientError, sqlite3.Error, OSError) as error:
+        raise cannot_start(
+            [
+                f"The case store {settings.store.describe()} cannot be opened: {error}. Check IVS_KICK_STORE / "
+                "IVS_KICK_DB, and for DynamoDB the table, its region (AWS_DEFAULT_REGION) and the bot's permissions."
+            ],
+            EXIT_STORE_UNAVAILABLE,
+        ) from None

@@ -1,1 +1,48 @@
-"""Case stores: SQLite (one host) by default, DynamoDB for several instances."""
+"""Case stores: SQLite (one host) by default, DynamoDB for several instances.
+
+`IVS_KICK_STORE` picks one: `sqlite` (the default, file `IVS_KICK_DB`) or `dynamodb:<table>`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..kick.cases import CaseStore
+
+DEFAULT_DB = "ivs-kick.db"
+_DYNAMODB = re.compile(r"dynamodb:([a-zA-Z0-9_.-]{3,255})")
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    kind: str  # "sqlite" or "dynamodb"
+    location: str  # the SQLite file, or the DynamoDB table
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.location}"
+
+
+def choose_store(env: Mapping[str, str]) -> StoreChoice:
+    """Read IVS_KICK_STORE / IVS_KICK_DB; ValueError with a clear sentence when the choice is malformed."""
+    spec = env.get("IVS_KICK_STORE", "").strip() or "sqlite"
+    if spec == "sqlite":
+        return StoreChoice("sqlite", env.get("IVS_KICK_DB", "").strip() or DEFAULT_DB)
+    match = _DYNAMODB.fullmatch(spec)
+    if match:
+        return StoreChoice("dynamodb", match.group(1))
+    raise ValueError(
+        "IVS_KICK_STORE must be sqlite (the default; file from IVS_KICK_DB) or dynamodb:<table> "
+        f"(a DynamoDB table name of 3-255 letters, digits, _ . -); got {spec[:80]!r}."
+    )
+
+
+def open_store(choice: StoreChoice) -> CaseStore:
+    if choice.kind == "dynamodb":
+        from .dynamodb import DynamoCaseStore  # boto3's DynamoDB model loads only when it is used
+
+        return DynamoCaseStore(choice.location)
+    from .sqlite import SqliteCaseStore
+
+    return SqliteCaseStore(choice.location)

@@ -51,3 +51,16 @@ class MotoServer:
 
     def __exit__(self, *_: object) -> None:
         self._server.stop()
+
+
+def dynamodb_table(server: MotoServer, table: str) -> None:
+    """Create the bot's case table in moto's DynamoDB, as an operator would with create-table."""
+    import boto3
+
+    from bot.store.dynamodb import create_table
+
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", endpoint_url=server.url,
+        aws_access_key_id="AKIDIVSKICKTEST", aws_secret_access_key="unused-by-moto",
+    )  # fmt: skip
+    create_table(client, table)

@@ -93,8 +93,16 @@ def submission_payload(opened_view: dict[str, Any], *, user_id: str, reason: str
     }
 
 
-def button_payload(message: dict[str, Any], channel_id: str, *, user_id: str, action_id: str, value: str,
-                   trigger_id: str, response_url: str) -> dict[str, Any]:
+def button_payload(
+    message: dict[str, Any],
+    channel_id: str,
+    *,
+    user_id: str,
+    action_id: str,
+    value: str,
+    trigger_id: str,
+    response_url: str,
+) -> dict[str, Any]:
     """A block_actions payload: someone clicked a button on a message the bot posted."""
     return {
         "type": "block_actions",
@@ -105,11 +113,22 @@ def button_payload(message: dict[str, Any], channel_id: str, *, user_id: str, ac
         "trigger_id": trigger_id,
         "team": {"id": TEAM_ID, "domain": "streamers"},
         "channel": {"id": channel_id, "name": "moderation"},
-        "message": {"type": "message", "ts": message["ts"], "text": message.get("text", ""),
-                    "blocks": message.get("blocks") or []},
+        "message": {
+            "type": "message",
+            "ts": message["ts"],
+            "text": message.get("text", ""),
+            "blocks": message.get("blocks") or [],
+        },
         "response_url": response_url,
-        "actions": [{"action_id": action_id, "block_id": "actions", "type": "button", "value": value,
-                     "action_ts": f"{time.time():.6f}"}],
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "actions",
+                "type": "button",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
     }
 
 
@@ -205,7 +224,7 @@ def bot_env(slack, ivs, *, mode: str, port: int, **overrides: str | None) -> dic
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_REGION": "us-east-1",  # deliberately not the rooms' regions: the ARN must decide
+            "AWS_DEFAULT_REGION": "us-east-1",  # deliberately not the rooms' regions: the ARN must decide
         }
     )
     if mode == "socket":

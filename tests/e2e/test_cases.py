@@ -83,7 +83,10 @@ def test_a_case_refused_at_submit_after_a_revoke_is_on_record(start_bot):
     bot = start_bot("socket", IVS_KICK_MODERATORS=None, IVS_KICK_MODERATOR_GROUP=GROUP)
     _, trigger_id, response_url = bot.command(f"{ROOM} viewer42", user="U0GROUPMOD")
     view = bot.opened_view(trigger_id)
-    bot.driver.event(event_payload({"type": "subteam_members_changed", "subteam_id": GROUP,
-                                    "added_users": [], "removed_users": ["U0GROUPMOD"]}))
+    bot.driver.event(
+        event_payload(
+            {"type": "subteam_members_changed", "subteam_id": GROUP, "added_users": [], "removed_users": ["U0GROUPMOD"]}
+        )
+    )
     bot.submit(view, None, user="U0GROUPMOD")
     assert "Case #1: Nothing was done" in bot.wait_reply(response_url)

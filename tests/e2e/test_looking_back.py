@@ -53,8 +53,17 @@ def _click_edit(bot, post, user):
     trigger_id, response_url = bot.slack.new_trigger_id(), bot.slack.new_response_url()
     [block] = [b for b in post["blocks"] if b["type"] == "actions"]
     value = block["elements"][0]["value"]
-    bot.driver.interaction(button_payload(post, AUDIT_CHANNEL, user_id=user, action_id=EDIT, value=value,
-                                          trigger_id=trigger_id, response_url=response_url))
+    bot.driver.interaction(
+        button_payload(
+            post,
+            AUDIT_CHANNEL,
+            user_id=user,
+            action_id=EDIT,
+            value=value,
+            trigger_id=trigger_id,
+            response_url=response_url,
+        )
+    )
     return trigger_id, response_url
 
 

@@ -51,3 +51,19 @@ def test_an_invalid_bot_token_stops_start_up_with_a_clear_line(slack, ivs, tmp_p
     code, out, err = BotProcess(env, tmp_path).run_to_exit()
     output = out + err
     assert code == 1 and "invalid_auth" in output and "Traceback" not in output
+
+
+def test_a_case_store_that_cannot_be_opened_stops_start_up_with_a_clear_line(slack, ivs, tmp_path):
+    env = bot_env(slack, ivs, mode="socket", port=free_port(), IVS_KICK_DB=str(tmp_path / "missing-dir" / "c.db"))
+    code, out, err = BotProcess(env, tmp_path).run_to_exit()
+    assert code == 3 and "The case store sqlite:" in err and "Traceback" not in err
+    env = bot_env(
+        slack,
+        ivs,
+        mode="socket",
+        port=free_port(),
+        IVS_KICK_STORE="dynamodb:no-such-table",
+        AWS_ENDPOINT_URL_DYNAMODB=f"http://127.0.0.1:{free_port()}",
+    )
+    code, out, err = BotProcess(env, tmp_path).run_to_exit(timeout=60)
+    assert code == 3 and "dynamodb:no-such-table cannot be opened" in err and "Traceback" not in err

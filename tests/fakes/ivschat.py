@@ -7,8 +7,9 @@ real HTTP server speaking IVS Chat's REST-JSON protocol. Point the bot at it wit
 
 A fake that accepts anything proves nothing, so it enforces what the service enforces:
 SigV4 signatures are recomputed and checked, input constraints are read from botocore's own
-service model (not hard-coded), rooms only exist in the region of their ARN, and calls are
-rate limited per account.
+service model (not hard-coded), rooms only exist in the region of their ARN, and DisconnectUser
+calls are rate limited per account. Besides DisconnectUser it answers the read operations GetRoom
+and ListRooms, so code that looks rooms up before acting can be tested against the same world.
 """
 
 from __future__ import annotations
@@ -17,27 +18,32 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 import socket
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 from urllib.parse import quote, unquote
 
 from botocore.loaders import Loader
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 SERVICE_NAME = "ivschat"
-OPERATION_NAME = "DisconnectUser"
+DISCONNECT_USER = "DisconnectUser"
+GET_ROOM = "GetRoom"
+LIST_ROOMS = "ListRooms"
+OPERATIONS = (DISCONNECT_USER, GET_ROOM, LIST_ROOMS)
+OPERATION_NAME = DISCONNECT_USER  # the operation `calls` records; the bot's only write
 INTERNAL_SERVER_ERROR = "InternalServerError"
 
 _SIGV4_ALGORITHM = "AWS4-HMAC-SHA256"
@@ -54,6 +60,9 @@ _BAD_SIGNATURE_MESSAGE = (
     "Consult the service documentation for details."
 )
 _INVALID_TOKEN_MESSAGE = "The security token included in the request is invalid."
+# The model states some defaults only in prose ("Default: 50."); reading them keeps the fake in step.
+_DOCUMENTED_DEFAULT = re.compile(r"Default:\s*(\d+)")
+_SCALAR_TYPES = frozenset({"string", "integer", "long", "boolean"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,21 @@ class DisconnectCall:
     user_id: str | None
     reason: str | None  # None when the member was absent (distinct from "")
     region: str  # region of the SigV4 credential scope, i.e. the endpoint that answered
+    access_key: str
+    request_id: str
+    status: int
+    error: str | None
+    at: float  # time.monotonic() on arrival
+    raw_body: bytes
+
+
+@dataclass(frozen=True)
+class OperationCall:
+    """One request routed to any operation, so tests can assert on lookups as well as kicks."""
+
+    operation: str
+    params: Mapping[str, Any]  # the JSON body as sent; empty when it was not a JSON object
+    region: str  # region of the SigV4 credential scope
     access_key: str
     request_id: str
     status: int
@@ -89,6 +113,8 @@ class _FieldRule:
     pattern: str | None
     enum: tuple[str, ...]
     sensitive: bool
+    min_value: int | None = None
+    max_value: int | None = None
 
     def violations(self, present: bool, value: object) -> list[str]:
         """Constraint messages this value breaks (empty when it is acceptable)."""
@@ -105,6 +131,13 @@ class _FieldRule:
             not isinstance(value, types) or (self.type_name != "boolean" and isinstance(value, bool))
         ):
             return [f"Member must be of type {self.type_name}"]
+        if isinstance(value, int) and not isinstance(value, bool):
+            found_range: list[str] = []
+            if self.min_value is not None and value < self.min_value:
+                found_range.append(f"Member must have value greater than or equal to {self.min_value}")
+            if self.max_value is not None and value > self.max_value:
+                found_range.append(f"Member must have value less than or equal to {self.max_value}")
+            return found_range
         if not isinstance(value, str):
             return []
         found: list[str] = []
@@ -122,7 +155,8 @@ class _FieldRule:
         """The service's long-form sentence; sensitive values are never echoed back."""
         if not present or value is None:
             return f"Value null at '{self.name}' failed to satisfy constraint: {constraint}"
-        if self.sensitive or not isinstance(value, str):
+        echoable = isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+        if self.sensitive or not echoable:
             return f"Value at '{self.name}' failed to satisfy constraint: {constraint}"
         return f"Value '{value}' at '{self.name}' failed to satisfy constraint: {constraint}"
 
@@ -140,28 +174,61 @@ class _ErrorSpec:
 
 @dataclass(frozen=True)
 class _OperationSpec:
-    """Everything the fake needs from the model, resolved once."""
+    """One operation's contract, resolved once."""
 
+    name: str
     method: str
     request_uri: str
-    signing_name: str
     fields: tuple[_FieldRule, ...]
-    room_rule: _FieldRule
-    errors: Mapping[str, _ErrorSpec]
+    room_rule: _FieldRule | None  # the member naming the room acted on; None for ListRooms
+    errors: Mapping[str, _ErrorSpec]  # the errors the model lets this operation return
+    output_members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _ServiceSpec:
+    """Everything the fake needs from the model, resolved once."""
+
+    signing_name: str
+    operations: Mapping[str, _OperationSpec]
+    errors: Mapping[str, _ErrorSpec]  # every modeled error, whichever operation raises it
     validation_reasons: tuple[str, ...]
+    room_name: _FieldRule
+    tag_key: _FieldRule
+    tag_value: _FieldRule
+    max_tags: int | None
+    summary_members: tuple[str, ...]  # of RoomSummary, what ListRooms says about each room
+    default_max_results: int
+    max_message_rate: int  # a room's defaults, as GetRoom reports them for rooms created without settings
+    max_message_length: int
+
+    def route(self, method: str, raw_path: str) -> _OperationSpec | None:
+        """The operation an HTTP request addresses, if any."""
+        for spec in self.operations.values():
+            if spec.method == method and spec.request_uri == raw_path:
+                return spec
+        return None
+
+
+class ModelChanged(RuntimeError):
+    """botocore's IVS Chat model changed in a way this fake does not imitate; better to stop than to pass."""
 
 
 def _field_rule(name: str, shape: Shape, required: bool) -> _FieldRule:
     meta = shape.metadata
+    is_string = shape.type_name == "string"
+    is_number = shape.type_name in ("integer", "long")
     return _FieldRule(
         name=name,
         type_name=shape.type_name,
         required=required,
-        min_length=meta.get("min") if shape.type_name == "string" else None,
-        max_length=meta.get("max") if shape.type_name == "string" else None,
+        min_length=meta.get("min") if is_string else None,
+        max_length=meta.get("max") if is_string else None,
         pattern=meta.get("pattern"),
         enum=tuple(meta.get("enum", ())),
         sensitive=bool(meta.get("sensitive", False)),
+        min_value=meta.get("min") if is_number else None,
+        max_value=meta.get("max") if is_number else None,
     )
 
 
@@ -176,44 +243,131 @@ def _error_spec(shape: Shape) -> _ErrorSpec:
     )
 
 
-@lru_cache(maxsize=1)
-class ModelChanged(RuntimeError):
-    """botocore's IVS Chat model changed in a way this fake does not imitate; better to stop than to pass."""
+def _structure(shape: Shape | None, what: str) -> StructureShape:
+    if not isinstance(shape, StructureShape):
+        raise ModelChanged(f"{what} is no longer a structure")
+    return shape
 
 
-def _operation_spec() -> _OperationSpec:
-    """Read DisconnectUser's contract from botocore's bundled ivschat model."""
-    raw = Loader().load_service_model(SERVICE_NAME, "service-2")
-    service = ServiceModel(raw, service_name=SERVICE_NAME)
-    op: OperationModel = service.operation_model(OPERATION_NAME)
-    input_shape = op.input_shape
-    assert input_shape is not None
-    required = set(input_shape.required_members)  # type: ignore[attr-defined]
+def _member(structure: StructureShape, name: str) -> Shape:
+    shape = structure.members.get(name)
+    if shape is None:
+        raise ModelChanged(f"{structure.name} has no member {name!r} any more")
+    return shape
+
+
+def _documented_default(structure: StructureShape, name: str) -> int:
+    """A default the model gives only in a member's documentation, checked against the member's range."""
+    shape = _member(structure, name)
+    found = _DOCUMENTED_DEFAULT.search(shape.documentation or "")
+    if found is None:
+        raise ModelChanged(f"{structure.name}.{name} no longer documents a default")
+    value = int(found.group(1))
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ModelChanged(f"{structure.name}.{name} documents default {value} outside [{low}, {high}]")
+    return value
+
+
+def _require_members(structure: StructureShape, produced: set[str]) -> tuple[str, ...]:
+    """The structure's member names; fails if it now requires something the fake does not produce."""
+    missing = set(structure.required_members) - produced
+    if missing:
+        raise ModelChanged(f"{structure.name} now requires {sorted(missing)}")
+    return tuple(structure.members)
+
+
+# What the fake can say about a room; anything the model does not define is left out of answers.
+_ROOM_MEMBERS = {
+    "arn",
+    "id",
+    "name",
+    "createTime",
+    "updateTime",
+    "maximumMessageRatePerSecond",
+    "maximumMessageLength",
+    "tags",
+    "loggingConfigurationIdentifiers",
+}
+
+
+def _load_operation(service: ServiceModel, name: str) -> _OperationSpec:
+    op: OperationModel = service.operation_model(name)
+    input_shape = _structure(op.input_shape, f"{name} input")
+    required = set(input_shape.required_members)
     fields: list[_FieldRule] = []
     room_rule: _FieldRule | None = None
-    for name, shape in input_shape.members.items():  # type: ignore[attr-defined]
+    for member, shape in input_shape.members.items():
         if shape.serialization.get("location"):
             # The fake only reads the JSON body; a model change moving members elsewhere must fail loudly.
-            raise ModelChanged(f"{OPERATION_NAME}.{name} is bound to {shape.serialization['location']}")
-        rule = _field_rule(name, shape, name in required)
+            raise ModelChanged(f"{name}.{member} is bound to {shape.serialization['location']}")
+        if shape.type_name not in _SCALAR_TYPES:
+            raise ModelChanged(f"{name}.{member} is a {shape.type_name}, which the fake does not validate")
+        rule = _field_rule(member, shape, member in required)
         fields.append(rule)
         if shape.name == "RoomIdentifier":
             room_rule = rule
-    if room_rule is None or room_rule.pattern is None:
-        raise ModelChanged("DisconnectUser no longer takes a RoomIdentifier ARN")
-    errors = {shape.name: _error_spec(shape) for shape in op.error_shapes}
-    reasons: tuple[str, ...] = ()
-    if "ValidationException" in errors:
-        reason_shape = service.shape_for("ValidationException").members["reason"]  # type: ignore[attr-defined]
-        reasons = tuple(reason_shape.enum)
+    if room_rule is not None and room_rule.pattern is None:
+        raise ModelChanged(f"{name} no longer constrains its RoomIdentifier to an ARN pattern")
+    output = op.output_shape
     return _OperationSpec(
+        name=name,
         method=op.http["method"],
         request_uri=op.http["requestUri"],
-        signing_name=service.signing_name or SERVICE_NAME,
         fields=tuple(fields),
         room_rule=room_rule,
+        errors={shape.name: _error_spec(shape) for shape in op.error_shapes},
+        output_members=tuple(_structure(output, f"{name} output").members) if output is not None else (),
+    )
+
+
+@lru_cache(maxsize=1)
+def _service_spec() -> _ServiceSpec:
+    """Read the operations' contracts from botocore's bundled ivschat model."""
+    raw = Loader().load_service_model(SERVICE_NAME, "service-2")
+    service = ServiceModel(raw, service_name=SERVICE_NAME)
+    operations = {name: _load_operation(service, name) for name in OPERATIONS}
+    for name in (DISCONNECT_USER, GET_ROOM):
+        if operations[name].room_rule is None:
+            raise ModelChanged(f"{name} no longer takes a RoomIdentifier ARN")
+    if operations[LIST_ROOMS].room_rule is not None:
+        raise ModelChanged("ListRooms now addresses a single room")
+    listed = {rule.name for rule in operations[LIST_ROOMS].fields}
+    for member in ("name", "nextToken", "maxResults"):
+        if member not in listed:
+            raise ModelChanged(f"ListRooms no longer takes {member!r}")
+
+    errors: dict[str, _ErrorSpec] = {}
+    for spec in operations.values():
+        errors.update(spec.errors)
+    reasons: tuple[str, ...] = ()
+    if "ValidationException" in errors:
+        reasons = tuple(_member(_structure(service.shape_for("ValidationException"), "error"), "reason").enum)
+
+    get_output = _structure(service.operation_model(GET_ROOM).output_shape, "GetRoom output")
+    _require_members(get_output, _ROOM_MEMBERS)
+    list_output = _structure(service.operation_model(LIST_ROOMS).output_shape, "ListRooms output")
+    _require_members(list_output, {"rooms", "nextToken"})
+    rooms = _member(list_output, "rooms")
+    summary = _structure(getattr(rooms, "member", None), "ListRooms rooms member")
+    list_input = _structure(service.operation_model(LIST_ROOMS).input_shape, "ListRooms input")
+    tags = _member(get_output, "tags")
+    tag_key, tag_value = getattr(tags, "key", None), getattr(tags, "value", None)
+    if tag_key is None or tag_value is None:
+        raise ModelChanged("GetRoom tags are no longer a map")
+    return _ServiceSpec(
+        signing_name=service.signing_name or SERVICE_NAME,
+        operations=operations,
         errors=errors,
         validation_reasons=reasons,
+        room_name=_field_rule("name", _member(get_output, "name"), False),
+        tag_key=_field_rule("tags.key", tag_key, True),
+        tag_value=_field_rule("tags.value", tag_value, True),
+        max_tags=tags.metadata.get("max"),
+        summary_members=_require_members(summary, _ROOM_MEMBERS),
+        default_max_results=_documented_default(list_input, "maxResults"),
+        max_message_rate=_documented_default(get_output, "maximumMessageRatePerSecond"),
+        max_message_length=_documented_default(get_output, "maximumMessageLength"),
     )
 
 
@@ -253,6 +407,26 @@ class _Room:
     region: str
     account: str
     room_id: str
+    name: str
+    tags: Mapping[str, str]
+    created: datetime
+    updated: datetime
+    order: int  # when add_room saw it last; breaks ties between equal update times
+
+    @property
+    def listing_key(self) -> tuple[datetime, int]:
+        """ListRooms order is descending update time; ties go newest-added first."""
+        return (self.updated, self.order)
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    """Where a ListRooms page ended, and for whom: a token only continues the listing it came from."""
+
+    account: str
+    region: str
+    filters: tuple[tuple[str, str], ...]
+    after: tuple[datetime, int]
 
 
 @dataclass(frozen=True)
@@ -268,6 +442,7 @@ class _Seen:
 
     region: str = ""
     access_key: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
     room_arn: str | None = None
     user_id: str | None = None
     reason: str | None = None
@@ -285,6 +460,11 @@ def _room_parts(arn: str) -> tuple[str, str, str]:
     """(region, account, room id) of an ARN already known to match the RoomIdentifier pattern."""
     _, _, _, region, account, resource = arn.split(":", 5)
     return region, account, resource.split("/", 1)[1]
+
+
+def _iso8601(moment: datetime) -> str:
+    """The model's iso8601 Time, to the millisecond in UTC as the service writes it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _canonical_uri(raw_path: str) -> str:
@@ -417,7 +597,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class FakeIvsChat:
-    """IVS Chat DisconnectUser on 127.0.0.1, strict enough that passing tests mean something."""
+    """IVS Chat DisconnectUser, GetRoom and ListRooms on 127.0.0.1, strict enough that passing tests mean something."""
 
     def __init__(
         self,
@@ -429,7 +609,7 @@ class FakeIvsChat:
     ) -> None:
         if tps_limit < 1:
             raise ValueError("tps_limit must be at least 1")
-        self._spec = _operation_spec()
+        self._spec = _service_spec()
         self.access_key, self.secret_key = access_key, secret_key  # the default identity tests give the bot
         self.account = account
         self.tps_limit = tps_limit
@@ -437,10 +617,13 @@ class FakeIvsChat:
         self._credentials: dict[str, _Credential] = {}
         self._issuer: Callable[[str], tuple[str, str, str | None] | None] | None = None
         self._rooms: dict[str, _Room] = {}
-        self._injections: deque[_Injection] = deque()
+        self._rooms_added = 0
+        self._page_tokens: dict[str, _Cursor] = {}
+        self._injections: dict[str, deque[_Injection]] = {name: deque() for name in OPERATIONS}
         self._windows: dict[str, deque[float]] = {}
         self._calls: list[DisconnectCall] = []
-        self._delay = 0.0
+        self._requests: list[OperationCall] = []
+        self._delays: dict[str, float] = {name: 0.0 for name in OPERATIONS}
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -512,15 +695,44 @@ class FakeIvsChat:
         session token) for keys it issued, else None. Signatures are still verified with that secret."""
         self._issuer = issuer
 
-    def add_room(self, arn: str) -> None:
-        """Create a room; it exists only in the region and account named by its ARN."""
-        rule = self._spec.room_rule
-        problems = rule.violations(True, arn)
+    def add_room(self, arn: str, *, name: str | None = None, tags: Mapping[str, str] | None = None) -> None:
+        """Create a room; it exists only in the region and account named by its ARN.
+
+        Without `name` the room is unnamed (GetRoom reports ""), as IVS allows. Adding an existing
+        ARN again updates it: new name and tags, same createTime, a later updateTime.
+        """
+        room_rule = self._spec.operations[DISCONNECT_USER].room_rule
+        assert room_rule is not None
+        problems = room_rule.violations(True, arn)
         if problems:
             raise ValueError(f"not a valid room ARN {arn!r}: {'; '.join(problems)}")
+        room_name = "" if name is None else name
+        problems = self._spec.room_name.violations(True, room_name)
+        if problems:
+            raise ValueError(f"not a valid room name {room_name!r}: {'; '.join(problems)}")
+        room_tags = dict(tags or {})
+        if self._spec.max_tags is not None and len(room_tags) > self._spec.max_tags:
+            raise ValueError(f"a room has at most {self._spec.max_tags} tags, got {len(room_tags)}")
+        for key, value in room_tags.items():
+            problems = self._spec.tag_key.violations(True, key) + self._spec.tag_value.violations(True, value)
+            if problems:
+                raise ValueError(f"not a valid tag {key!r}={value!r}: {'; '.join(problems)}")
         region, account, room_id = _room_parts(arn)
         with self._cond:
-            self._rooms[arn] = _Room(arn, region, account, room_id)
+            now = datetime.now(timezone.utc)
+            previous = self._rooms.get(arn)
+            self._rooms_added += 1
+            self._rooms[arn] = _Room(
+                arn=arn,
+                region=region,
+                account=account,
+                room_id=room_id,
+                name=room_name,
+                tags=MappingProxyType(room_tags),
+                created=previous.created if previous is not None else now,
+                updated=now,
+                order=self._rooms_added,
+            )
 
     def fail_next(
         self,
@@ -529,36 +741,56 @@ class FakeIvsChat:
         times: int = 1,
         status: int | None = None,
         members: Mapping[str, object] | None = None,
+        operation: str = DISCONNECT_USER,
     ) -> None:
-        """Answer the next `times` authenticated, valid DisconnectUser calls with `error`.
+        """Answer the next `times` authenticated, valid calls to `operation` with `error`.
 
-        Modeled errors take their status and required body members from the model;
-        InternalServerError is unmodeled (500) so botocore treats it as transient and retries.
-        `members` overrides/extends the body (e.g. a custom message or fieldList).
+        Modeled errors take their status and required body members from the model; an error the
+        model does not list for `operation` needs an explicit `status`. InternalServerError is
+        unmodeled (500) so botocore treats it as transient and retries. `members` overrides/extends
+        the body (e.g. a custom message or fieldList).
         """
+        spec = self._operation(operation)
         if times < 1:
             raise ValueError("times must be at least 1")
-        spec = self._spec.errors.get(error)
+        modeled = spec.errors.get(error)
         if status is None:
-            if spec is not None:
-                status = spec.status
+            if modeled is not None:
+                status = modeled.status
             elif error == INTERNAL_SERVER_ERROR:
                 status = 500
             else:
                 raise ValueError(
-                    f"{error!r} is not modeled for {OPERATION_NAME} "
-                    f"(modeled: {sorted(self._spec.errors)}); pass status= to inject it anyway"
+                    f"{error!r} is not modeled for {operation} "
+                    f"(modeled: {sorted(spec.errors)}); pass status= to inject it anyway"
                 )
+        body_spec = self._spec.errors.get(error)
+        if (
+            spec.room_rule is None
+            and body_spec is not None
+            and "resourceId" in body_spec.required
+            and "resourceId" not in (members or {})
+        ):
+            # Without a room in the request there is no honest default for the resource it names.
+            raise ValueError(f"{error} on {operation} names a resource: pass members={{'resourceId': ...}}")
         injection = _Injection(error, status, dict(members or {}))
         with self._cond:
-            self._injections.extend([injection] * times)
+            self._injections[operation].extend([injection] * times)
 
-    def set_delay(self, seconds: float) -> None:
-        """Make every DisconnectUser answer wait this long (a slow AWS); the call still takes effect."""
+    def set_delay(self, seconds: float, operation: str | None = None) -> None:
+        """Make answers to `operation` (None: every operation) wait this long, a slow AWS; calls still take effect."""
+        names = OPERATIONS if operation is None else (self._operation(operation).name,)
         if seconds < 0:
             raise ValueError("delay must be >= 0")
         with self._cond:
-            self._delay = seconds
+            for name in names:
+                self._delays[name] = seconds
+
+    def _operation(self, name: str) -> _OperationSpec:
+        spec = self._spec.operations.get(name)
+        if spec is None:
+            raise ValueError(f"{name!r} is not an operation this fake serves (it serves {', '.join(OPERATIONS)})")
+        return spec
 
     # -- observation ---------------------------------------------------------------------
 
@@ -567,6 +799,17 @@ class FakeIvsChat:
         """Every request routed to DisconnectUser, rejected ones included, in arrival order."""
         with self._cond:
             return list(self._calls)
+
+    @property
+    def requests(self) -> list[OperationCall]:
+        """Every request routed to any operation, rejected ones included, in arrival order."""
+        with self._cond:
+            return list(self._requests)
+
+    def calls_to(self, operation: str) -> list[OperationCall]:
+        """The requests routed to one operation; an unknown name is an error, not an empty list."""
+        name = self._operation(operation).name
+        return [call for call in self.requests if call.operation == name]
 
     def disconnects(self) -> list[DisconnectCall]:
         """Only the calls that actually disconnected someone."""
@@ -589,32 +832,30 @@ class FakeIvsChat:
         arrived = time.monotonic()
         request_id = str(uuid.uuid4())
         raw_path, _, query = target.partition("?")
-        spec = self._spec
-        is_operation = method == spec.method and raw_path == spec.request_uri
+        spec = self._spec.route(method, raw_path)
         seen = _Seen()
         status = 200
         code: str | None = None
         namespace = _SERVICE_NAMESPACE
         payload: dict[str, Any] = {}
-        if is_operation:
+        if spec is not None:
             self._note_members(body, seen)
         try:
             principal = self._authenticate(method, raw_path, query, headers, body, seen)
-            if not is_operation:
+            if spec is None:
                 raise self._unknown_operation(method, raw_path)
             fields = self._decode(body)
-            self._validate(fields)
-            self._operate(principal, fields)
+            self._validate(spec, fields)
+            payload = self._operate(spec, principal, fields)
         except _Reply as reply:
             status, code, namespace, payload = reply.status, reply.code, reply.namespace, reply.body
         with self._cond:
-            delay = self._delay if is_operation else 0.0
-            if is_operation:
-                self._calls.append(
-                    DisconnectCall(
-                        room_arn=seen.room_arn,
-                        user_id=seen.user_id,
-                        reason=seen.reason,
+            delay = self._delays[spec.name] if spec is not None else 0.0
+            if spec is not None:
+                self._requests.append(
+                    OperationCall(
+                        operation=spec.name,
+                        params=seen.params,
                         region=seen.region,
                         access_key=seen.access_key,
                         request_id=request_id,
@@ -624,6 +865,21 @@ class FakeIvsChat:
                         raw_body=body,
                     )
                 )
+                if spec.name == DISCONNECT_USER:
+                    self._calls.append(
+                        DisconnectCall(
+                            room_arn=seen.room_arn,
+                            user_id=seen.user_id,
+                            reason=seen.reason,
+                            region=seen.region,
+                            access_key=seen.access_key,
+                            request_id=request_id,
+                            status=status,
+                            error=code,
+                            at=arrived,
+                            raw_body=body,
+                        )
+                    )
                 self._cond.notify_all()
         encoded = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         out = [
@@ -795,13 +1051,14 @@ class FakeIvsChat:
 
     @staticmethod
     def _note_members(body: bytes, seen: _Seen) -> None:
-        """Best-effort read of what was sent, so even rejected calls show the bot's intent."""
+        """Best-effort read of what was sent, so even rejected calls show the caller's intent."""
         try:
             decoded = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
             return
         if not isinstance(decoded, dict):
             return
+        seen.params = MappingProxyType(decoded)
         for name, attr in (("roomIdentifier", "room_arn"), ("userId", "user_id"), ("reason", "reason")):
             value = decoded.get(name)
             if isinstance(value, str):
@@ -819,11 +1076,11 @@ class FakeIvsChat:
             raise self._modeled_error("ValidationException", "Request body must be a JSON object", reason="OTHER")
         return decoded
 
-    def _validate(self, fields: Mapping[str, Any]) -> None:
-        """Apply the model's required/length/pattern/enum rules, all failures reported at once."""
+    def _validate(self, spec: _OperationSpec, fields: Mapping[str, Any]) -> None:
+        """Apply the model's required/type/length/range/pattern/enum rules, all failures reported at once."""
         entries: list[dict[str, str]] = []
         sentences: list[str] = []
-        for rule in self._spec.fields:
+        for rule in spec.fields:
             present = rule.name in fields
             value = fields.get(rule.name)
             for constraint in rule.violations(present, value):
@@ -839,15 +1096,28 @@ class FakeIvsChat:
             fieldList=entries,
         )
 
-    def _operate(self, principal: _Principal, fields: Mapping[str, Any]) -> None:
-        """The operation proper: injected failures, rate limit, room lookup."""
-        arn: str = fields[self._spec.room_rule.name]
-        _, _, room_id = _room_parts(arn)
+    def _operate(self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The operation proper, after any injected failure; returns the response body."""
+        room_id: str | None = None
+        if spec.room_rule is not None:
+            _, _, room_id = _room_parts(fields[spec.room_rule.name])
         with self._cond:
-            injection = self._injections.popleft() if self._injections else None
+            queue = self._injections[spec.name]
+            injection = queue.popleft() if queue else None
         if injection is not None:
             raise self._injected(injection, room_id)
+        if spec.name == DISCONNECT_USER:
+            self._disconnect_user(spec, principal, fields)
+            return {}
+        if spec.name == GET_ROOM:
+            return self._get_room(spec, principal, fields)
+        return self._list_rooms(principal, fields)
 
+    def _disconnect_user(self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any]) -> None:
+        """Rate limit per account first (AWS counts rejected kicks too), then the room must be reachable."""
+        assert spec.room_rule is not None
+        arn: str = fields[spec.room_rule.name]
+        _, _, room_id = _room_parts(arn)
         now = time.monotonic()
         with self._cond:
             window = self._windows.setdefault(principal.account, deque())
@@ -856,15 +1126,78 @@ class FakeIvsChat:
             throttled = len(window) >= self.tps_limit
             if not throttled:
                 window.append(now)
-            room = self._rooms.get(arn)
         if throttled:
             raise self._modeled_error(
                 "ThrottlingException",
-                f"Request rate exceeded the account limit of {self.tps_limit} {OPERATION_NAME} calls per second",
+                f"Request rate exceeded the account limit of {self.tps_limit} {DISCONNECT_USER} calls per second",
                 resourceId=room_id,
                 resourceType="ROOM",
                 limit=self.tps_limit,
             )
+        self._reachable_room(spec, principal, arn)
+
+    def _get_room(self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
+        assert spec.room_rule is not None
+        room = self._reachable_room(spec, principal, fields[spec.room_rule.name])
+        return self._describe_room(room, spec.output_members)
+
+    def _list_rooms(self, principal: _Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """One page of the caller's rooms in the region that answered, newest update first.
+
+        Empty filters count as absent. Rooms here have no message review handler or logging
+        configuration, so filtering on either matches none of them.
+        """
+        limit: int = fields.get("maxResults") or self._spec.default_max_results  # null counts as absent
+        name: str = fields.get("name") or ""
+        filters = tuple(
+            sorted(
+                (member, fields[member])
+                for member in ("name", "messageReviewHandlerUri", "loggingConfigurationIdentifier")
+                if fields.get(member)
+            )
+        )
+        unmatchable = any(member != "name" for member, _ in filters)
+        token: str = fields.get("nextToken") or ""
+        with self._cond:
+            cursor: _Cursor | None = None
+            if token:
+                cursor = self._page_tokens.get(token)
+                if cursor is None or (cursor.account, cursor.region, cursor.filters) != (
+                    principal.account,
+                    principal.region,
+                    filters,
+                ):
+                    # A token only continues the listing that issued it: same caller, region and filters.
+                    raise self._modeled_error(
+                        "ValidationException",
+                        "The provided nextToken is not valid for this request",
+                        reason="FIELD_VALIDATION_FAILED",
+                        fieldList=[{"name": "nextToken", "message": "Member must be a token issued by ListRooms"}],
+                    )
+            matching = [
+                room
+                for room in self._rooms.values()
+                if room.region == principal.region
+                and room.account == principal.account
+                and (not name or room.name == name)
+                and not unmatchable
+            ]
+            matching.sort(key=lambda room: room.listing_key, reverse=True)
+            if cursor is not None:
+                matching = [room for room in matching if room.listing_key < cursor.after]
+            page = matching[:limit]
+            out: dict[str, Any] = {"rooms": [self._describe_room(room, self._spec.summary_members) for room in page]}
+            if len(matching) > limit:
+                issued = secrets.token_urlsafe(32)
+                self._page_tokens[issued] = _Cursor(principal.account, principal.region, filters, page[-1].listing_key)
+                out["nextToken"] = issued
+        return out
+
+    def _reachable_room(self, spec: _OperationSpec, principal: _Principal, arn: str) -> _Room:
+        """The room an ARN names, as the caller's credentials and endpoint region can see it."""
+        _, _, room_id = _room_parts(arn)
+        with self._cond:
+            room = self._rooms.get(arn)
         if room is None or room.region != principal.region:
             raise self._modeled_error(
                 "ResourceNotFoundException",
@@ -876,21 +1209,38 @@ class FakeIvsChat:
             raise self._modeled_error(
                 "AccessDeniedException",
                 f"User: arn:aws:iam::{principal.account}:user/{principal.access_key} is not authorized to perform: "
-                f"{SERVICE_NAME}:{OPERATION_NAME} on resource: {arn}",
+                f"{SERVICE_NAME}:{spec.name} on resource: {arn}",
             )
+        return room
 
-    def _injected(self, injection: _Injection, room_id: str) -> _Reply:
+    def _describe_room(self, room: _Room, members: tuple[str, ...]) -> dict[str, Any]:
+        """A room as the model's output shape has it; members the shape lacks are left out."""
+        full: dict[str, Any] = {
+            "arn": room.arn,
+            "id": room.room_id,
+            "name": room.name,
+            "createTime": _iso8601(room.created),
+            "updateTime": _iso8601(room.updated),
+            "maximumMessageRatePerSecond": self._spec.max_message_rate,
+            "maximumMessageLength": self._spec.max_message_length,
+            "tags": dict(room.tags),
+            "loggingConfigurationIdentifiers": [],
+        }
+        return {name: value for name, value in full.items() if name in members}
+
+    def _injected(self, injection: _Injection, room_id: str | None) -> _Reply:
         spec = self._spec.errors.get(injection.code)
         message = f"Injected {injection.code}"
         if spec is None:
             body: dict[str, Any] = {"message": message, **injection.members}
             return _Reply(injection.status, injection.code, body, _SERVICE_NAMESPACE)
         defaults: dict[str, Any] = {
-            "resourceId": room_id,
             "resourceType": "ROOM",
             "limit": self.tps_limit,
             "reason": "OTHER",
         }
+        if room_id is not None:
+            defaults["resourceId"] = room_id
         defaults.update(injection.members)
         reply = self._modeled_error(injection.code, str(defaults.pop("message", message)), **defaults)
         reply.status = injection.status

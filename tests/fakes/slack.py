@@ -1073,7 +1073,8 @@ class FakeSlack:
             if message is None:
                 raise _ApiError("message_not_found")
             message.update(text=params.get("text"), blocks=params.get("blocks"), edited=True)
-            self.updates.append({"channel": channel, "ts": ts, "text": params.get("text"), "blocks": params.get("blocks")})
+            edit = {"channel": channel, "ts": ts, "text": params.get("text"), "blocks": params.get("blocks")}
+            self.updates.append(edit)
         return {"channel": channel, "ts": ts, "text": params.get("text") or ""}
 
     def _chat_post_ephemeral(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:

@@ -436,3 +436,293 @@ def test_slow_aws_times_out_the_client_but_the_call_still_lands(fake: FakeIvsCha
 def test_wait_for_calls_times_out_loudly(fake: FakeIvsChat) -> None:
     with pytest.raises(AssertionError):
         fake.wait_for_calls(1, timeout=0.05)
+
+
+# -- GetRoom and ListRooms -------------------------------------------------------------------
+
+OTHER_ACCOUNT = "210987654321"
+
+
+def _room(suffix: str, *, region: str = REGION, account: str = ACCOUNT) -> str:
+    return f"arn:aws:ivschat:{region}:{account}:room/{suffix}"
+
+
+def _documented_default(shape: str, member: str) -> int:
+    """Read independently of the fake: the model gives these defaults only in prose."""
+    documentation: str = _shape(shape)["members"][member]["documentation"]
+    marker = "Default: "
+    assert marker in documentation, documentation
+    return int(documentation.split(marker, 1)[1].split(".", 1)[0])
+
+
+def _all_pages(client: Any, **params: Any) -> list[dict[str, Any]]:
+    """Every ListRooms page, through botocore's paginator when it has one (the model ships none today)."""
+    if client.can_paginate("list_rooms"):
+        return list(client.get_paginator("list_rooms").paginate(**params))
+    pages: list[dict[str, Any]] = []
+    while True:
+        page = client.list_rooms(**params)
+        pages.append(page)
+        if "nextToken" not in page:
+            return pages
+        params = {**params, "nextToken": page["nextToken"]}
+
+
+def _arns(response: dict[str, Any]) -> list[str]:
+    return [room["arn"] for room in response["rooms"]]
+
+
+def test_get_room_answers_with_the_model_members(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    named = _room("NamedRoom123")
+    before = datetime.now().astimezone()
+    fake.add_room(named, name="main-stage", tags={"team": "moderation"})
+    client = make_client()
+
+    response = client.get_room(identifier=named)
+
+    assert set(response) - {"ResponseMetadata"} <= set(_shape("GetRoomResponse")["members"])
+    assert (response["arn"], response["id"], response["name"]) == (named, "NamedRoom123", "main-stage")
+    assert response["tags"] == {"team": "moderation"}
+    # botocore parsed the model's iso8601 strings, so the wire format is right.
+    assert before - timedelta(seconds=1) <= response["createTime"] <= datetime.now().astimezone()
+    assert response["updateTime"] == response["createTime"]
+    assert response["maximumMessageRatePerSecond"] == _documented_default(
+        "GetRoomResponse", "maximumMessageRatePerSecond"
+    )
+    assert response["maximumMessageLength"] == _documented_default("GetRoomResponse", "maximumMessageLength")
+    assert client.get_room(identifier=ROOM)["name"] == ""  # rooms may be unnamed
+
+    reads = fake.calls_to("GetRoom")
+    assert [(c.params, c.status, c.region) for c in reads] == [
+        ({"identifier": named}, 200, REGION),
+        ({"identifier": ROOM}, 200, REGION),
+    ]
+    assert reads[0].request_id == response["ResponseMetadata"]["RequestId"]
+    assert fake.calls == [] and fake.calls_to("DisconnectUser") == []  # `calls` stays DisconnectUser only
+
+
+def test_get_room_unknown_other_region_other_account_and_bad_arn(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        make_client().get_room(identifier=_room("NoSuchRoom99"))
+    assert _error(excinfo)[:2] == ("ResourceNotFoundException", 404)
+    assert (excinfo.value.response["resourceId"], excinfo.value.response["resourceType"]) == ("NoSuchRoom99", "ROOM")
+
+    with pytest.raises(ClientError) as excinfo:
+        make_client(region="us-east-1").get_room(identifier=ROOM)
+    assert _error(excinfo)[:2] == ("ResourceNotFoundException", 404)
+
+    fake.add_credentials("AKIDOTHERACCOUNT", "other-secret", account=OTHER_ACCOUNT)
+    with pytest.raises(ClientError) as excinfo:
+        make_client(access_key="AKIDOTHERACCOUNT", secret_key="other-secret").get_room(identifier=ROOM)
+    assert _error(excinfo)[:2] == ("AccessDeniedException", 403)
+    assert "ivschat:GetRoom" in excinfo.value.response["Error"]["Message"]
+
+    with pytest.raises(ClientError) as excinfo:
+        make_client().get_room(identifier="room/AbCdEf123456")
+    assert _error(excinfo)[:2] == ("ValidationException", 400)
+    assert [entry["name"] for entry in excinfo.value.response["fieldList"]] == ["identifier"]
+    assert [(c.status, c.error) for c in fake.calls_to("GetRoom")] == [
+        (404, "ResourceNotFoundException"),
+        (404, "ResourceNotFoundException"),
+        (403, "AccessDeniedException"),
+        (400, "ValidationException"),
+    ]
+
+
+def test_list_rooms_pages_through_the_callers_region_and_account(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    mine = [ROOM] + [_room(f"Room{n:08d}") for n in range(6)]
+    for arn in mine[1:]:
+        fake.add_room(arn)
+    elsewhere = _room("UsEastRoom12", region="us-east-1")
+    theirs = _room("TheirRoom123", account=OTHER_ACCOUNT)
+    fake.add_room(elsewhere)
+    fake.add_room(theirs)
+    client = make_client()
+
+    pages = _all_pages(client, maxResults=3)
+
+    assert [len(page["rooms"]) for page in pages] == [3, 3, 1]
+    # The model documents descending updateTime; rooms here are never updated, so newest first.
+    assert [arn for page in pages for arn in _arns(page)] == mine[::-1]
+    tokens = [page["nextToken"] for page in pages[:-1]]
+    assert len(set(tokens)) == 2 and not any("room" in token.lower() for token in tokens)  # opaque
+    first = pages[0]["rooms"][0]
+    assert set(first) <= set(_shape("RoomSummary")["members"])
+    assert "maximumMessageLength" not in first  # a summary, not GetRoom
+    assert [c.params.get("nextToken") for c in fake.calls_to("ListRooms")] == [None, *tokens]
+
+    assert _arns(make_client(region="us-east-1").list_rooms()) == [elsewhere]
+    fake.add_credentials("AKIDOTHERACCOUNT", "other-secret", account=OTHER_ACCOUNT)
+    assert _arns(make_client(access_key="AKIDOTHERACCOUNT", secret_key="other-secret").list_rooms()) == [theirs]
+    assert _arns(make_client(region="ap-south-1").list_rooms()) == []
+
+
+def test_list_rooms_default_page_size_is_the_documented_one(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    default = _documented_default("ListRoomsRequest", "maxResults")
+    assert default == _shape("MaxRoomResults")["max"]
+    for n in range(default):  # plus ROOM from the fixture
+        fake.add_room(_room(f"Room{n:08d}"))
+
+    first = make_client().list_rooms()
+    assert len(first["rooms"]) == default and "nextToken" in first
+    assert _arns(make_client().list_rooms(nextToken=first["nextToken"])) == [ROOM]
+
+
+def test_list_rooms_name_filter_matches_exactly(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    fake.add_room(_room("MainStage001"), name="main-stage")
+    fake.add_room(_room("MainStage002"), name="main-stage")  # names need not be unique
+    fake.add_room(_room("MainStage003"), name="main-stage-2")
+    fake.add_room(_room("MainStage004", region="us-east-1"), name="main-stage")
+    client = make_client()
+
+    assert _arns(client.list_rooms(name="main-stage")) == [_room("MainStage002"), _room("MainStage001")]
+    assert client.list_rooms(name="main")["rooms"] == []  # not a prefix match
+    assert client.list_rooms(name="Main-Stage")["rooms"] == []
+
+    first = client.list_rooms(name="main-stage", maxResults=1)
+    assert _arns(first) == [_room("MainStage002")]
+    assert _arns(client.list_rooms(name="main-stage", maxResults=1, nextToken=first["nextToken"])) == [
+        _room("MainStage001")
+    ]
+    # Rooms here have no review handler or logging configuration, so those filters match none.
+    assert client.list_rooms(messageReviewHandlerUri="arn:aws:lambda:eu-west-1:123456789012:function:f")["rooms"] == []
+    logging = f"arn:aws:ivschat:{REGION}:{ACCOUNT}:logging-configuration/AbCdEf123456"
+    assert client.list_rooms(loggingConfigurationIdentifier=logging)["rooms"] == []
+
+
+@pytest.mark.parametrize("bound", ["min", "max"])
+def test_list_rooms_max_results_range_comes_from_the_model(
+    fake: FakeIvsChat, make_client: ClientFactory, bound: str
+) -> None:
+    limit = _shape("MaxRoomResults")[bound]
+    outside = limit - 1 if bound == "min" else limit + 1
+    if bound == "min":  # botocore checks minimums itself; the service must still refuse
+        with pytest.raises(ParamValidationError):
+            make_client().list_rooms(maxResults=outside)
+        client = make_client(parameter_validation=False)
+    else:
+        client = make_client()
+
+    with pytest.raises(ClientError) as excinfo:
+        client.list_rooms(maxResults=outside)
+
+    assert _error(excinfo)[:2] == ("ValidationException", 400)
+    response = excinfo.value.response
+    assert response["reason"] == "FIELD_VALIDATION_FAILED"
+    assert response["fieldList"] == [
+        {
+            "name": "maxResults",
+            "message": f"Member must have value {'greater' if bound == 'min' else 'less'} than or equal to {limit}",
+        }
+    ]
+    assert len(client.list_rooms(maxResults=limit)["rooms"]) == 1
+
+
+def test_list_rooms_refuses_tokens_it_did_not_issue_for_this_listing(
+    fake: FakeIvsChat, make_client: ClientFactory
+) -> None:
+    fake.add_room(_room("SecondRoom12"), name="stage")
+    fake.add_room(_room("ThirdRoom123"), name="stage")
+    fake.add_credentials("AKIDOTHERACCOUNT", "other-secret", account=OTHER_ACCOUNT)
+    client = make_client()
+    token = client.list_rooms(maxResults=1)["nextToken"]
+    elsewhere = make_client(region="us-east-1")
+    other_account = make_client(access_key="AKIDOTHERACCOUNT", secret_key="other-secret")
+
+    attempts: list[tuple[Any, dict[str, Any]]] = [
+        (client, {"nextToken": "not-a-token"}),
+        (client, {"nextToken": token + "x"}),
+        (elsewhere, {"nextToken": token}),
+        (other_account, {"nextToken": token}),
+        (client, {"nextToken": token, "name": "stage"}),  # filters changed mid-listing
+    ]
+    for caller, params in attempts:
+        with pytest.raises(ClientError) as excinfo:
+            caller.list_rooms(**params)
+        assert _error(excinfo)[:2] == ("ValidationException", 400), params
+        assert [entry["name"] for entry in excinfo.value.response["fieldList"]] == ["nextToken"]
+
+    again = client.list_rooms(maxResults=1, nextToken=token)  # still good for its own listing
+    assert _arns(again) == [_room("SecondRoom12")]
+
+
+def test_reads_are_not_rate_limited_but_are_recorded() -> None:
+    with FakeIvsChat(tps_limit=2) as fake:
+        fake.add_room(ROOM)
+        cfg = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
+        client = boto3.session.Session(ACCESS_KEY, SECRET_KEY, region_name=REGION).client(
+            "ivschat", endpoint_url=fake.url, config=cfg
+        )
+        for _ in range(4):
+            client.get_room(identifier=ROOM)
+            client.list_rooms()
+        client.disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+        client.disconnect_user(roomIdentifier=ROOM, userId="viewer-2")
+        with pytest.raises(ClientError) as excinfo:
+            client.disconnect_user(roomIdentifier=ROOM, userId="viewer-3")
+
+        assert _error(excinfo)[:2] == ("ThrottlingException", 429)
+        assert [c.operation for c in fake.requests] == ["GetRoom", "ListRooms"] * 4 + ["DisconnectUser"] * 3
+        assert [c.status for c in fake.requests] == [200] * 10 + [429]
+        assert [c.request_id for c in fake.calls] == [c.request_id for c in fake.calls_to("DisconnectUser")]
+
+
+def test_fail_next_and_set_delay_per_operation(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    client = make_client()
+    fake.fail_next("AccessDeniedException", operation="GetRoom")
+    client.disconnect_user(roomIdentifier=ROOM, userId="viewer-1")  # other operations are unaffected
+    with pytest.raises(ClientError) as excinfo:
+        client.get_room(identifier=ROOM)
+    assert _error(excinfo)[:2] == ("AccessDeniedException", 403)
+    assert client.get_room(identifier=ROOM)["arn"] == ROOM
+
+    fake.fail_next("ResourceNotFoundException", operation="ListRooms", members={"resourceId": "AbCdEf123456"})
+    with pytest.raises(ClientError) as excinfo:
+        client.list_rooms()
+    assert _error(excinfo)[:2] == ("ResourceNotFoundException", 404)
+    fake.fail_next("InternalServerError", operation="ListRooms")
+    with pytest.raises(ClientError) as excinfo:
+        client.list_rooms()
+    assert _error(excinfo)[:2] == ("InternalServerError", 500)
+
+    with pytest.raises(ValueError):
+        fake.fail_next("ThrottlingException", operation="GetRoom")  # not in GetRoom's modeled errors
+    with pytest.raises(ValueError):
+        fake.fail_next("ResourceNotFoundException", operation="ListRooms")  # no room to name by default
+    with pytest.raises(ValueError):
+        fake.fail_next("AccessDeniedException", operation="DeleteRoom")
+    with pytest.raises(ValueError):
+        fake.set_delay(1, operation="DeleteRoom")
+    with pytest.raises(ValueError):
+        fake.calls_to("DeleteRoom")
+
+    fake.set_delay(0.6, operation="GetRoom")
+    with pytest.raises(ReadTimeoutError):
+        make_client(read_timeout=0.2).get_room(identifier=ROOM)
+    make_client(read_timeout=0.2).list_rooms()  # only GetRoom is slow
+    fake.set_delay(0, operation="GetRoom")
+    fake.set_delay(0.6)  # every operation
+    with pytest.raises(ReadTimeoutError):
+        make_client(read_timeout=0.2).list_rooms()
+
+
+def test_add_room_name_tags_and_update(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    with pytest.raises(ValueError):
+        fake.add_room(_room("BadName12345"), name="has spaces")
+    with pytest.raises(ValueError):
+        fake.add_room(_room("BadName12345"), name="n" * (_max_len("RoomName") + 1))
+    with pytest.raises(ValueError):
+        fake.add_room(_room("BadTags12345"), tags={f"k{n}": "v" for n in range(_shape("Tags")["max"] + 1)})
+    with pytest.raises(ValueError):
+        fake.add_room(_room("BadTags12345"), tags={"": "v"})
+
+    fake.add_room(_room("LaterRoom123"))
+    client = make_client()
+    created = client.get_room(identifier=ROOM)["createTime"]
+    time.sleep(0.002)  # timestamps have millisecond resolution
+    fake.add_room(ROOM, name="renamed", tags={"k": "v"})
+
+    again = client.get_room(identifier=ROOM)
+    assert (again["name"], again["tags"], again["createTime"]) == ("renamed", {"k": "v"}, created)
+    assert again["updateTime"] > created
+    assert _arns(client.list_rooms()) == [ROOM, _room("LaterRoom123")]  # most recently updated first

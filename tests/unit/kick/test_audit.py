@@ -50,7 +50,8 @@ def test_the_record_names_case_outcome_moderator_room_user_reason_time_request_a
 def test_failure_refusal_interruption_and_invalid_input_say_so():
     failed = audit_record(case(status=Status.FAILED, targets=(Target("viewer42", "room_not_found", "no room"),)))
     assert "Kick failed" in failed.text and "room_not_found" in failed.text
-    refused = audit_record(case(status=Status.REFUSED, targets=(Target("viewer42", "refused"),), detail="not a moderator"))
+    refusal = case(status=Status.REFUSED, targets=(Target("viewer42", "refused"),), detail="not a moderator")
+    refused = audit_record(refusal)
     assert "Kick refused" in refused.text and "not a moderator" in repr(refused.blocks)
     unknown = audit_record(case(status=Status.INTERRUPTED, targets=(Target("viewer42"),), detail="stopped"))
     assert "Outcome unknown" in unknown.text

@@ -11,8 +11,14 @@ ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
 
 def new(**overrides) -> NewCase:
     fields = dict(
-        created_at=T0, moderator_id="U0MOD", team_id="T0", channel_id="C0", status=Status.PENDING,
-        room_arn=ROOM, reason="spam", user_ids=("viewer42",),
+        created_at=T0,
+        moderator_id="U0MOD",
+        team_id="T0",
+        channel_id="C0",
+        status=Status.PENDING,
+        room_arn=ROOM,
+        reason="spam",
+        user_ids=("viewer42",),
     )
     return NewCase(**(fields | overrides))
 

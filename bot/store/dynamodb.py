@@ -1,0 +1,460 @@
+"""Cases in one DynamoDB table, shared by any number of bot instances on any number of hosts.
+
+Every item is keyed (pk, sk) with sk a number, so one layout serves every lookup:
+
+    pk = "CASE",           sk = n   the case itself (all cases in one collection: export reads it in order)
+    pk = "COUNTER",        sk = 0   the last case number handed out (atomic ADD)
+    pk = "SUB#<key>",      sk = 0   which case a modal submission became (written only if absent)
+    pk = "USER#<user id>", sk = n   history by IVS user: one item per user named in case n
+    pk = "ROOM#<arn>",     sk = n   history by room
+
+Two sparse global secondary indexes hold only the cases the outbox has to look at, so no sweep reads the
+whole table: `undelivered` (cases whose audit post Slack has not yet accepted, by due time) and `pending`
+(cases still waiting for AWS, by creation time). A case carries the index's key attribute only while it
+belongs there. Times are ISO-8601 UTC strings with microseconds, which sort as text.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ..kick.cases import Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
+
+# The bot does not depend on boto3 type stubs, so the low-level client is untyped here.
+DynamoClient = Any
+Item = dict[str, Any]
+
+CASES = "CASE"
+COUNTER = "COUNTER"
+UNDELIVERED_INDEX = "undelivered"
+PENDING_INDEX = "pending"
+IN_INDEX = "Y"  # the value of a sparse index's key attribute while the case belongs there
+BATCH_GET_LIMIT = 100
+TRANSACTION_TRIES = 3
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def create_table(client: DynamoClient, table_name: str) -> None:
+    """Create the case table with its indexes (on-demand billing) and return once it is active.
+
+    Deletion protection is on because the table is the audit trail; turn it off by hand to drop it.
+    """
+
+    def key(hash_key: str, range_key: str) -> list[dict[str, str]]:
+        return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
+
+    types = {"pk": "S", "sk": "N", "undelivered": "S", "audit_due_at": "S", "pending": "S", "created_at": "S"}
+    client.create_table(
+        TableName=table_name,
+        BillingMode="PAY_PER_REQUEST",
+        DeletionProtectionEnabled=True,
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": kind} for name, kind in types.items()],
+        KeySchema=key("pk", "sk"),
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": UNDELIVERED_INDEX,
+                "KeySchema": key("undelivered", "audit_due_at"),
+                "Projection": {"ProjectionType": "ALL"},  # the outbox sweep gets whole cases in one query
+            },
+            {
+                "IndexName": PENDING_INDEX,
+                "KeySchema": key("pending", "created_at"),
+                "Projection": {"ProjectionType": "KEYS_ONLY"},  # each stale case is then updated by number
+            },
+        ],
+    )
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _key(pk: str, sk: int = 0) -> Item:
+    return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+
+
+def _serialize(item: Mapping[str, Any]) -> Item:
+    """Absent rather than NULL: conditions and sparse indexes test whether an attribute exists."""
+    return {name: _serializer.serialize(value) for name, value in item.items() if value is not None}
+
+
+def _deserialize(item: Mapping[str, Any]) -> Item:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _expression(values: Mapping[str, Any] | None = None, **expressions: str) -> dict[str, Any]:
+    """Request parameters for expressions written with #name and :value.
+
+    Every attribute name goes through a placeholder because DynamoDB reserves many plain words (status, ...).
+    """
+    params: dict[str, Any] = dict(expressions)
+    names = set(re.findall(r"#(\w+)", " ".join(expressions.values())))
+    if names:
+        params["ExpressionAttributeNames"] = {f"#{name}": name for name in names}
+    if values:
+        params["ExpressionAttributeValues"] = {f":{name}": _serializer.serialize(v) for name, v in values.items()}
+    return params
+
+
+def _set_or_remove(fields: Mapping[str, Any], *also_set: str) -> tuple[str, dict[str, Any]]:
+    """An UpdateExpression setting each field that has a value and removing each that is None."""
+    sets = [f"#{name} = :{name}" for name, value in fields.items() if value is not None] + list(also_set)
+    removes = [f"#{name}" for name, value in fields.items() if value is None]
+    clauses = ([f"SET {', '.join(sets)}"] if sets else []) + ([f"REMOVE {', '.join(removes)}"] if removes else [])
+    return " ".join(clauses), {name: value for name, value in fields.items() if value is not None}
+
+
+def _cancelled_by(error: ClientError) -> str | None:
+    """Why a transaction's first write was refused (ConditionalCheckFailed, TransactionConflict, ...)."""
+    reasons = error.response.get("CancellationReasons") or [{}]
+    code = reasons[0].get("Code")
+    return code if code and code != "None" else None
+
+
+def _targets(targets: Iterable[Target]) -> list[dict[str, str | None]]:
+    return [
+        {"user_id": t.user_id, "result": t.result, "message": t.message, "request_id": t.request_id} for t in targets
+    ]
+
+
+def _index_keys(room_arn: str | None, user_ids: Iterable[str]) -> set[str]:
+    """The history collections a case appears in; a user named twice in one case is listed once."""
+    return ({f"ROOM#{room_arn}"} if room_arn else set()) | {f"USER#{user}" for user in user_ids}
+
+
+def _case(item: Mapping[str, Any]) -> Case:
+    return Case(
+        number=int(item["sk"]),
+        created_at=_parse_time(item["created_at"]),
+        moderator_id=item["moderator_id"],
+        team_id=item.get("team_id"),
+        channel_id=item.get("channel_id"),
+        status=Status(item["status"]),
+        room_arn=item.get("room_arn"),
+        room_name=item.get("room_name"),
+        reason=item.get("reason"),
+        targets=tuple(
+            Target(t["user_id"], t.get("result"), t.get("message"), t.get("request_id"))
+            for t in item.get("targets", [])
+        ),
+        detail=item.get("detail"),
+        command_text=item.get("command_text"),
+        submission_key=item.get("submission_key"),
+        audit_post=AuditPost(item["audit_channel"], item["audit_ts"]) if "audit_ts" in item else None,
+        audit_error=item.get("audit_error"),
+        amendments=tuple(
+            Amendment(_parse_time(a["at"]), a["by"], a.get("old_reason"), a.get("new_reason"))
+            for a in item.get("amendments", [])
+        ),
+    )
+
+
+class DynamoCaseStore:
+    """The CaseStore for several instances: every write that two of them could race on is conditional."""
+
+    def __init__(self, table_name: str, *, client: DynamoClient | None = None) -> None:
+        self.table_name = table_name
+        self._owns_client = client is None
+        self._client = client if client is not None else boto3.client("dynamodb")
+        # Fail at start-up, not at the first kick, when the table is missing or the bot may not read it.
+        self._client.get_item(TableName=table_name, Key=_key(COUNTER))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def open_case(self, new: NewCase) -> tuple[Case, bool]:
+        if new.submission_key:
+            earlier = self._submitted(new.submission_key)
+            if earlier is not None:
+                return earlier, False
+        number = self._next_number()
+        item: Item = {
+            "pk": CASES,
+            "sk": number,
+            "created_at": _time(new.created_at),
+            "moderator_id": new.moderator_id,
+            "team_id": new.team_id,
+            "channel_id": new.channel_id,
+            "status": new.status.value,
+            "room_arn": new.room_arn,
+            "reason": new.reason,
+            "targets": _targets(Target(user) for user in new.user_ids),
+            "detail": new.detail,
+            "command_text": new.command_text,
+            "submission_key": new.submission_key,
+            "audit_due_at": _time(new.audit_due_at or new.created_at),
+            "amendments": [],
+            "undelivered": IN_INDEX,
+            "pending": IN_INDEX if new.status is Status.PENDING else None,
+        }
+        writes = [self._put(item)]
+        writes += [self._put({"pk": pk, "sk": number}) for pk in _index_keys(new.room_arn, new.user_ids)]
+        if not new.submission_key:
+            self._client.transact_write_items(TransactItems=writes)
+            return _case(item), True
+        # The submission's key item goes first, so the first cancellation reason says whether it was taken.
+        writes.insert(0, self._put({"pk": f"SUB#{new.submission_key}", "sk": 0, "case_number": number}))
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self._client.transact_write_items(TransactItems=writes)
+                return _case(item), True
+            except self._client.exceptions.TransactionCanceledException as error:
+                # Another instance is writing, or has written, the same submission (a double click reaching two
+                # instances): its case stands, and the number drawn here stays unused.
+                reason = _cancelled_by(error)
+                if reason not in ("ConditionalCheckFailed", "TransactionConflict"):
+                    raise
+                winner = self._submitted(new.submission_key)
+                if winner is not None:
+                    return winner, False
+                if reason != "TransactionConflict" or attempt == TRANSACTION_TRIES:
+                    raise
+                time.sleep(0.05 * attempt)
+
+    def record_outcome(
+        self, number: int, status: Status, targets: Sequence[Target], detail: str | None, audit_due_at: datetime
+    ) -> Case:
+        current = self._require(number)
+        old = _index_keys(current.room_arn, current.user_ids)
+        new = _index_keys(current.room_arn, (t.user_id for t in targets))
+        update, values = _set_or_remove(
+            {
+                "status": status.value,
+                "detail": detail,
+                "audit_due_at": _time(audit_due_at),
+                "targets": _targets(targets),
+                "pending": IN_INDEX if status is Status.PENDING else None,
+            }
+        )
+        change = {"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)}
+        if old == new:
+            return self._found(number, self._update(change))
+        writes = [{"Update": {"TableName": self.table_name, **change}}]
+        writes += [{"Delete": {"TableName": self.table_name, "Key": _key(pk, number)}} for pk in old - new]
+        writes += [self._put({"pk": pk, "sk": number}) for pk in new - old]
+        try:
+            self._client.transact_write_items(TransactItems=writes)
+        except self._client.exceptions.TransactionCanceledException as error:
+            if _cancelled_by(error) == "ConditionalCheckFailed":
+                raise CaseNotFound(number) from error
+            raise
+        return self._require(number)
+
+    def claim_delivery(self, number: int, now: datetime, until: datetime) -> Case | None:
+        # None when posted, without an outcome yet, claimed by someone else, or no such case.
+        return self._update(
+            {
+                "Key": _key(CASES, number),
+                **_expression(
+                    {"until": _time(until), "now": _time(now), "pending": Status.PENDING.value},
+                    UpdateExpression="SET #claimed_until = :until",
+                    ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#audit_ts)"
+                    " AND #status <> :pending"
+                    " AND (attribute_not_exists(#claimed_until) OR #claimed_until < :now)",
+                ),
+            }
+        )
+
+    def mark_delivered(self, number: int, post: AuditPost) -> None:
+        fields = {"audit_channel": post.channel, "audit_ts": post.ts}
+        gone = {"audit_error": None, "audit_due_at": None, "claimed_until": None, "undelivered": None}
+        update, values = _set_or_remove(fields | gone)
+        # Like the SQLite store, bookkeeping for a number that does not exist changes nothing.
+        self._update({"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)})
+
+    def note_delivery_failure(self, number: int, error: str, retry_at: datetime) -> None:
+        update, values = _set_or_remove({"audit_error": error, "audit_due_at": _time(retry_at), "claimed_until": None})
+        self._update({"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)})
+
+    def interrupt_stale(self, started_before: datetime, detail: str) -> list[Case]:
+        stale = self._query(
+            IndexName=PENDING_INDEX,
+            **_expression(
+                {"in": IN_INDEX, "before": _time(started_before)},
+                KeyConditionExpression="#pending = :in AND #created_at < :before",
+            ),
+        )
+        update, values = _set_or_remove({"status": Status.INTERRUPTED.value, "detail": detail, "pending": None})
+        interrupted = []
+        for item in stale:
+            case = self._update(
+                {
+                    "Key": _key(CASES, int(item["sk"])),
+                    # Only if still pending: an outcome that lands meanwhile is kept, not overwritten.
+                    **_expression(
+                        values | {"was": Status.PENDING.value},
+                        UpdateExpression=update,
+                        ConditionExpression="#status = :was",
+                    ),
+                }
+            )
+            if case is not None:
+                interrupted.append(case)
+        return sorted(interrupted, key=lambda case: case.number)
+
+    def amend_reason(self, number: int, amendment: Amendment) -> Case:
+        entry = {
+            "at": _time(amendment.at),
+            "by": amendment.by,
+            "old_reason": amendment.old_reason,
+            "new_reason": amendment.new_reason,
+        }
+        update, values = _set_or_remove(
+            {"reason": amendment.new_reason}, "#amendments = list_append(#amendments, :entry)"
+        )
+        values["entry"] = [{name: value for name, value in entry.items() if value is not None}]
+        return self._found(
+            number, self._update({"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)})
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, number: int) -> Case | None:
+        found = self._client.get_item(TableName=self.table_name, Key=_key(CASES, number), ConsistentRead=True)
+        return _case(_deserialize(found["Item"])) if "Item" in found else None
+
+    def due_deliveries(self, now: datetime) -> list[Case]:
+        items = self._query(
+            IndexName=UNDELIVERED_INDEX,
+            **_expression(
+                {"in": IN_INDEX, "now": _time(now), "pending": Status.PENDING.value},
+                KeyConditionExpression="#undelivered = :in AND #audit_due_at <= :now",
+                FilterExpression="#status <> :pending"
+                " AND (attribute_not_exists(#claimed_until) OR #claimed_until < :now)",
+            ),
+        )
+        return sorted((_case(item) for item in items), key=lambda case: case.number)
+
+    def undelivered(self) -> list[Case]:
+        items = self._query(
+            IndexName=UNDELIVERED_INDEX,
+            **_expression({"in": IN_INDEX}, KeyConditionExpression="#undelivered = :in"),
+        )
+        return sorted((_case(item) for item in items), key=lambda case: case.number)
+
+    def history(self, *, user_id: str | None = None, room_arn: str | None = None, limit: int = 10) -> list[Case]:
+        if user_id is not None:
+            collection = f"USER#{user_id}"
+        elif room_arn is not None:
+            collection = f"ROOM#{room_arn}"
+        else:
+            return []
+        if limit < 1:
+            return []
+        entries = self._query(
+            ConsistentRead=True,
+            ScanIndexForward=False,
+            limit=limit,
+            **_expression({"pk": collection}, KeyConditionExpression="#pk = :pk"),
+        )
+        return self._load_many(int(entry["sk"]) for entry in entries)
+
+    def export(self, since: datetime | None = None) -> Iterator[Case]:
+        """Reads every case (not the index items) in number order, a page at a time."""
+        condition = {"FilterExpression": "#created_at >= :since"} if since else {}
+        values = {"pk": CASES} | ({"since": _time(since)} if since else {})
+        for item in self._query(
+            ConsistentRead=True, **_expression(values, KeyConditionExpression="#pk = :pk", **condition)
+        ):
+            yield _case(item)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _next_number(self) -> int:
+        counted = self._client.update_item(
+            TableName=self.table_name,
+            Key=_key(COUNTER),
+            ReturnValues="UPDATED_NEW",
+            **_expression({"one": 1}, UpdateExpression="ADD #last_number :one"),
+        )
+        return int(counted["Attributes"]["last_number"]["N"])
+
+    def _submitted(self, submission_key: str) -> Case | None:
+        found = self._client.get_item(TableName=self.table_name, Key=_key(f"SUB#{submission_key}"), ConsistentRead=True)
+        if "Item" not in found:
+            return None
+        return self.get(int(found["Item"]["case_number"]["N"]))
+
+    def _require(self, number: int) -> Case:
+        return self._found(number, self.get(number))
+
+    @staticmethod
+    def _found(number: int, case: Case | None) -> Case:
+        if case is None:
+            raise CaseNotFound(number)
+        return case
+
+    def _put(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """A transaction Put that never overwrites: no item this store creates is ever created twice."""
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": _serialize(item),
+                **_expression(ConditionExpression="attribute_not_exists(#pk)"),
+            }
+        }
+
+    @staticmethod
+    def _exists(values: Mapping[str, Any], **expressions: str) -> dict[str, Any]:
+        """Guard an update so that it changes a case and never creates a stray item for a missing number."""
+        return _expression(values, ConditionExpression="attribute_exists(#pk)", **expressions)
+
+    def _update(self, change: Mapping[str, Any]) -> Case | None:
+        """Apply a conditional update to a case: the case as written, or None if the condition did not hold."""
+        try:
+            updated = self._client.update_item(TableName=self.table_name, ReturnValues="ALL_NEW", **change)
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return _case(_deserialize(updated["Attributes"]))
+
+    def _query(self, *, limit: int | None = None, **params: Any) -> Iterator[Item]:
+        """Every item a query matches (or the first `limit`), following pages."""
+        seen = 0
+        while True:
+            page = self._client.query(TableName=self.table_name, **params, **({"Limit": limit - seen} if limit else {}))
+            for item in page["Items"]:
+                yield _deserialize(item)
+            seen += page["Count"]
+            if "LastEvaluatedKey" not in page or (limit and seen >= limit):
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _load_many(self, numbers: Iterable[int]) -> list[Case]:
+        """Cases by number, in the order given, with strongly consistent batch reads."""
+        wanted = list(dict.fromkeys(numbers))
+        found: dict[int, Case] = {}
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            keys = [_key(CASES, number) for number in wanted[start : start + BATCH_GET_LIMIT]]
+            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(10):
+                answer = self._client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table_name, []):
+                    case = _case(_deserialize(item))
+                    found[case.number] = case
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))  # throttled: DynamoDB asks callers to back off
+            else:
+                raise RuntimeError(f"DynamoDB kept {len(request[self.table_name]['Keys'])} case reads unprocessed")
+        return [found[number] for number in wanted if number in found]

@@ -1,0 +1,40 @@
+"""The bot with IVS_KICK_STORE=dynamodb:<table>, against moto's DynamoDB server: the same guarantees."""
+
+from __future__ import annotations
+
+import pytest
+
+from .aws_moto import MotoServer, dynamodb_table
+from .conftest import ROOM
+from .harness import BotProcess
+
+TABLE = "ivs-kick-cases"
+
+
+@pytest.fixture
+def dynamodb_env():
+    with MotoServer() as moto:
+        dynamodb_table(moto, TABLE)
+        yield {"IVS_KICK_STORE": f"dynamodb:{TABLE}", "AWS_ENDPOINT_URL_DYNAMODB": moto.url}
+
+
+def test_cases_history_and_recovery_with_the_dynamodb_store(start_bot, dynamodb_env):
+    bot = start_bot("http", **dynamodb_env)
+    first = bot.kick(f"{ROOM} viewer42 spam")
+    assert "Case #1:" in first.reply and "Case #1 · Kicked" in first.audit["text"]
+
+    bot.slack.fail_next("chat.postMessage", error="internal_error", status=500, times=1000)
+    _, trigger_id, _ = bot.command(f"{ROOM} viewer42 again")
+    bot.submit(bot.opened_view(trigger_id), "again")
+    bot.slack.wait_for(lambda: '"msg": "audit post queued"' in bot.process.logs(), timeout=15)
+    bot.process.kill()
+    bot.slack.recover("chat.postMessage")
+
+    restarted = start_bot("http", workdir=bot.process.workdir, **dynamodb_env)
+    restarted.slack.wait_for(lambda: len(restarted.audit_posts()) == 2, timeout=20)
+    assert "Case #2 · Kicked" in restarted.audit_posts()[1]["text"]
+    _, trigger_id, response_url = restarted.command("history viewer42")
+    reply = restarted.wait_reply(response_url)
+    assert "Last 2 cases for IVS user viewer42" in reply and reply.index("#2") < reply.index("#1")
+    code, out, _ = BotProcess(restarted.process.env, restarted.process.workdir).run_to_exit("audit", "export")
+    assert code == 0 and out.count('"number"') == 2
