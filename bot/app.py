@@ -12,6 +12,7 @@ from . import listeners
 from .delivery import group_fetcher, post_message, web_client
 from .kick.ivs import IvsChatGateway
 from .kick.moderators import ModeratorDirectory
+from .kick.rooms import RoomDirectory
 from .listeners.services import Services
 from .outbox import AuditOutbox
 from .settings import Settings
@@ -32,6 +33,12 @@ class _SameTokenNotice(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
+def _configured_region(session: boto3.session.Session | None) -> tuple[str, ...]:
+    """Where to look for rooms by name when IVS_KICK_REGIONS is unset: the AWS configuration's region."""
+    region = (session or boto3.session.Session()).region_name
+    return (region,) if region else ()
+
+
 def create_app(settings: Settings, *, aws_session: boto3.session.Session | None = None) -> App:
     client = web_client(settings.bot_token, settings.api_url)
     moderators = ModeratorDirectory(
@@ -50,12 +57,14 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
         logger=bolt_logger,
     )
     store = open_store(settings.store)
+    gateway = IvsChatGateway(
+        aws_session, role_arn=settings.role_arn, disconnects_per_second=settings.disconnects_per_second
+    )
+    rooms = RoomDirectory(gateway.reader, settings.regions or _configured_region(aws_session), settings.room_aliases)
     outbox = AuditOutbox(
         store, settings.audit_channel, lambda record: post_message(client, settings.audit_channel, record)
     )
-    listeners.register(
-        app, Services(settings, moderators, IvsChatGateway(aws_session, role_arn=settings.role_arn), store, outbox)
-    )
+    listeners.register(app, Services(settings, moderators, gateway, store, outbox, rooms))
     if not moderators.configured:
         log.warning(
             "no moderators configured: set IVS_KICK_MODERATOR_GROUP (a user group ID) and/or IVS_KICK_MODERATORS "

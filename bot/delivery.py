@@ -100,14 +100,16 @@ def update_message(client: WebClient, channel: str, ts: str, record: AuditRecord
     return Posted(ts=ts)
 
 
-def reply_privately(response_url: str | None, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
+def reply_privately(
+    response_url: str | None, text: str, blocks: list[dict[str, Any]] | None = None, *, replace: bool = False
+) -> bool:
     """An ephemeral message to the moderator through the command's response URL (no channel membership needed)."""
     if not response_url:
         log.error("no response_url to reply to the moderator")
         return False
     try:
         response = WebhookClient(response_url, timeout=10, retry_handlers=retry_handlers()).send(
-            text=text, blocks=blocks, response_type="ephemeral"
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=replace
         )
     except OSError as error:
         log.error("private reply failed", extra={"fields": {"error": type(error).__name__}})

@@ -6,13 +6,16 @@ Everything that came from a person or from AWS is escaped here or in `kick.audit
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from .kick.audit import audit_record, escape_mrkdwn, mention_channel, mention_user, slack_time
 from .kick.cases import Case, Status
 from .kick.command import USAGE
-from .kick.request import KickRequest, reason_rule
+from .kick.request import KickOrder, reason_rule, region_of
+from .kick.rooms import Ambiguous, LookupFailed, Room, Unknown, is_room_arn
 
 MODAL_CALLBACK_ID = "ivs_kick_confirm"
 REASON_BLOCK, REASON_ACTION = "reason", "reason"
@@ -32,47 +35,92 @@ def problem(text: str) -> str:
     return f":warning: {escape_mrkdwn(text)}\n{usage()}"
 
 
+SHOWN_IN_MODAL = 40
+DRAFT_LIFETIME = timedelta(hours=1)
+
+
 @dataclass(frozen=True)
 class ModalContext:
-    """What the submission needs and the modal does not show as an input; travels in `private_metadata`."""
+    """What the submission needs and the modal does not show as an input; travels in `private_metadata`.
+
+    A raid's list of user IDs can be far longer than Slack's 3000 characters of metadata: then `users` is
+    empty and `draft` names where the list waits in the case store.
+    """
 
     room: str
-    user: str
+    room_arn: str | None
+    room_name: str | None
+    users: tuple[str, ...]
     channel: str | None
     response_url: str | None
+    draft: str | None = None
 
     def encode(self) -> str:
         encoded = json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
-        if len(encoded) > PRIVATE_METADATA_LIMIT:  # unreachable with the field limits; never send a bad view
+        if len(encoded) > PRIVATE_METADATA_LIMIT:
             raise ValueError(f"private_metadata would be {len(encoded)} characters (limit {PRIVATE_METADATA_LIMIT})")
         return encoded
+
+    def fits(self) -> bool:
+        try:
+            self.encode()
+        except ValueError:
+            return False
+        return True
+
+    def with_room(self, room: Room) -> "ModalContext":
+        return replace(self, room_arn=room.arn, room_name=room.name)
 
     @classmethod
     def decode(cls, raw: str) -> "ModalContext":
         data = json.loads(raw)
         return cls(
-            room=data["room"], user=data["user"], channel=data.get("channel"), response_url=data.get("response_url")
+            room=data["room"],
+            room_arn=data.get("room_arn"),
+            room_name=data.get("room_name"),
+            users=tuple(data.get("users") or ()),
+            channel=data.get("channel"),
+            response_url=data.get("response_url"),
+            draft=data.get("draft"),
         )
 
 
-def kick_modal(request: KickRequest, context: ModalContext, *, role_unconfirmed: bool = False) -> dict[str, Any]:
+def _room_text(reference: str, room: Room | None) -> str:
+    if room is None:
+        return f"`{escape_mrkdwn(reference)}`  :mag: looking it up…"
+    name = f"*{escape_mrkdwn(room.name)}*\n" if room.name else ""
+    return f"{name}{escape_mrkdwn(room.arn)}"
+
+
+def users_text(user_ids: tuple[str, ...], shown: int = SHOWN_IN_MODAL) -> str:
+    listed = ", ".join(f"`{escape_mrkdwn(u)}`" for u in user_ids[:shown])
+    return listed + (f" and {len(user_ids) - shown} more" if len(user_ids) > shown else "")
+
+
+def kick_modal(
+    order: KickOrder, room: Room | None, context: ModalContext, *, role_unconfirmed: bool = False
+) -> dict[str, Any]:
+    """The confirmation: what will happen to whom, where. `room` None means it is still being looked up."""
+    count = len(order.user_ids)
     reason_input: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": REASON_ACTION,
         "max_length": reason_rule().max_len,
-        "placeholder": {"type": "plain_text", "text": "Why is this viewer being removed?"},
+        "placeholder": {"type": "plain_text", "text": "Why are they being removed?"},
     }
-    if request.reason:
-        reason_input["initial_value"] = request.reason
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": f"*Room*\n{escape_mrkdwn(request.room_arn)}", "verbatim": True},
-                {"type": "mrkdwn", "text": f"*Region*\n{escape_mrkdwn(request.region)}", "verbatim": True},
-                {"type": "mrkdwn", "text": f"*IVS user ID*\n`{escape_mrkdwn(request.user_id)}`", "verbatim": True},
-            ],
-        },
+    if order.reason:
+        reason_input["initial_value"] = order.reason
+    who = f"*IVS user ID*\n{users_text(order.user_ids)}" if count == 1 else f"*Viewers ({count})*"
+    fields = [{"type": "mrkdwn", "text": f"*Room*\n{_room_text(order.room, room)}", "verbatim": True}]
+    if room:
+        fields.append({"type": "mrkdwn", "text": f"*Region*\n{escape_mrkdwn(room.region)}", "verbatim": True})
+    fields.append({"type": "mrkdwn", "text": who, "verbatim": True})
+    blocks: list[dict[str, Any]] = [{"type": "section", "fields": fields}]
+    if count > 1:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": users_text(order.user_ids), "verbatim": True}}
+        )
+    blocks += [
         {
             "type": "input",
             "block_id": REASON_BLOCK,
@@ -100,11 +148,50 @@ def kick_modal(request: KickRequest, context: ModalContext, *, role_unconfirmed:
         "type": "modal",
         "callback_id": MODAL_CALLBACK_ID,
         "title": {"type": "plain_text", "text": "Kick from IVS Chat"},
-        "submit": {"type": "plain_text", "text": "Kick"},
+        "submit": {"type": "plain_text", "text": "Kick" if count == 1 else f"Kick {count}"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": context.encode(),
         "blocks": blocks,
     }
+
+
+def notice_modal(text: str) -> dict[str, Any]:
+    """A modal that only explains (a room that cannot be found): nothing to submit."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Kick from IVS Chat"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": escape_mrkdwn(text)[:2900], "verbatim": True}}
+        ],
+    }
+
+
+def room_problem(resolution: Ambiguous | Unknown | LookupFailed) -> str:
+    """Why a room reference did not lead to one room, in plain text."""
+    if isinstance(resolution, Ambiguous):
+        rooms = "\n".join(f"• {room.label()}: {room.arn}" for room in resolution.candidates)
+        return (
+            f"\u201c{resolution.reference}\u201d matches {len(resolution.candidates)} rooms. Nothing was done; run the "
+            f"command again with one of these ARNs:\n{rooms}"
+        )
+    if isinstance(resolution, Unknown):
+        if is_room_arn(resolution.reference):
+            return (
+                f"IVS Chat has no room {resolution.reference} in region {region_of(resolution.reference)}. "
+                "Check the room ARN (region, account and room ID); the room may have been deleted."
+            )
+        if not resolution.regions:
+            return (
+                f"No room \u201c{resolution.reference}\u201d: no regions are configured to search. "
+                "Set IVS_KICK_REGIONS (or the AWS region), or use the room's ARN or an alias from IVS_KICK_ROOMS."
+            )
+        unsearched = f" ({', '.join(resolution.unsearched)} could not be searched)" if resolution.unsearched else ""
+        return (
+            f"No room named \u201c{resolution.reference}\u201d (nor with that ID or alias) in regions "
+            f"{', '.join(resolution.regions)}{unsearched}. Check the name, or use the room's ARN."
+        )
+    return f"The room \u201c{resolution.reference}\u201d could not be looked up: {resolution.message}"
 
 
 def submitted_reason(view: dict[str, Any]) -> str | None:
@@ -112,20 +199,36 @@ def submitted_reason(view: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-_REPLY_ICONS = {Status.KICKED: ":white_check_mark:", Status.REFUSED: ":no_entry:"}
+_REPLY_ICONS = {Status.KICKED: ":white_check_mark:", Status.PARTIAL: ":warning:", Status.REFUSED: ":no_entry:"}
+
+
+def _summary(case: Case) -> str:
+    """Plain text: what happened, each distinct AWS message once."""
+    if len(case.targets) <= 1:
+        messages = [t.message for t in case.targets if t.message] or [case.detail or ""]
+        text = " ".join(messages)
+        if case.status is Status.REFUSED:
+            return f"Nothing was done: {text}"
+        return f"The kick failed. {text}" if case.status is Status.FAILED else text
+    if case.status is Status.REFUSED:
+        return f"Nothing was done: {case.detail}"
+    n = len(case.targets)
+    kicked = sum(1 for t in case.targets if t.result == "kicked")
+    problems = Counter(t.result for t in case.targets if t.result != "kicked")
+    explanations = {t.result: t.message for t in case.targets if t.result != "kicked" and t.message}
+    text = f"Disconnected {kicked} of {n} viewers." if kicked < n else f"Disconnected all {n} viewers."
+    if problems:
+        text += " Not disconnected: " + "; ".join(
+            f"{count} {result} ({explanations.get(result, '')})" for result, count in problems.most_common()
+        )
+    return text
 
 
 def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> str:
     """The private answer to the moderator: the kick's result first, then whether the audit post made it."""
-    messages = [t.message for t in case.targets if t.message] or [case.detail or ""]
-    summary = escape_mrkdwn(" ".join(messages))
-    if case.status is Status.REFUSED:
-        summary = f"Nothing was done: {summary}"
-    elif case.status is Status.FAILED:
-        summary = f"The kick failed. {summary}"
-    text = f"{_REPLY_ICONS.get(case.status, ':x:')} Case #{case.number}: {summary}"
-    if case.request_ids:
-        text += f" (AWS request ID {escape_mrkdwn(', '.join(case.request_ids))})"
+    text = f"{_REPLY_ICONS.get(case.status, ':x:')} Case #{case.number}: {escape_mrkdwn(_summary(case))}"
+    if len(case.request_ids) == 1:
+        text += f" (AWS request ID {escape_mrkdwn(case.request_ids[0])})"
     where = mention_channel(audit_channel)
     if audit_error is None:
         return f"{text}\nAudit record posted in {where}."
@@ -133,6 +236,10 @@ def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> 
         f"{text}\n:warning: The audit record could not be posted in {where}: {escape_mrkdwn(audit_error)} "
         "It is kept and will be posted as soon as Slack accepts it."
     )
+
+
+def progress_message(done: int, total: int, room: str) -> str:
+    return f":hourglass: Kicking {total} viewers from {escape_mrkdwn(room)}… {done} of {total} done."
 
 
 EDIT_REASON_CALLBACK_ID = "ivs_kick_edit_reason"
@@ -213,3 +320,79 @@ def edit_reason_modal(case: Case, response_url: str | None) -> dict[str, Any]:
             }
         ],
     }
+
+
+FORM_CALLBACK_ID = "ivs_kick_form"
+ROOM_BLOCK = ROOM_ACTION = "room"
+USERS_BLOCK = USERS_ACTION = "users"
+OPTION_TEXT_LIMIT = 75
+
+
+def room_option(room: Room) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": room.label()[:OPTION_TEXT_LIMIT]}, "value": room.arn}
+
+
+def kick_form(room: Room | None, reference: str | None, context: ModalContext) -> dict[str, Any]:
+    """The form for /ivs-kick with no arguments: pick a room, list the users (one per line), give a reason."""
+    picker: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": ROOM_ACTION,
+        "min_query_length": 0,
+        "placeholder": {"type": "plain_text", "text": "Type to search rooms"},
+    }
+    if room:
+        picker["initial_option"] = room_option(room)
+    elif reference:
+        picker["initial_option"] = {
+            "text": {"type": "plain_text", "text": reference[:OPTION_TEXT_LIMIT]},
+            "value": reference,
+        }
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK_ID,
+        "title": {"type": "plain_text", "text": "Kick from IVS Chat"},
+        "submit": {"type": "plain_text", "text": "Kick"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": context.encode(),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ROOM_BLOCK,
+                "label": {"type": "plain_text", "text": "Room"},
+                "element": picker,
+            },
+            {
+                "type": "input",
+                "block_id": USERS_BLOCK,
+                "label": {"type": "plain_text", "text": "IVS user IDs"},
+                "hint": {"type": "plain_text", "text": "One per line (or separated by commas), up to 500."},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": USERS_ACTION,
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Reason"},
+                "hint": {"type": "plain_text", "text": "Optional, up to 256 characters. Recorded in the audit post."},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_ACTION,
+                    "max_length": reason_rule().max_len,
+                },
+            },
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_NOT_BAN}]},
+        ],
+    }
+
+
+def form_values(view: dict[str, Any]) -> tuple[str | None, str, str | None]:
+    """The form's room (an ARN or a reference), users text and reason, as submitted."""
+    values = view.get("state", {}).get("values", {})
+    selected = values.get(ROOM_BLOCK, {}).get(ROOM_ACTION, {}).get("selected_option") or {}
+    users = values.get(USERS_BLOCK, {}).get(USERS_ACTION, {}).get("value") or ""
+    return selected.get("value"), users, submitted_reason(view)

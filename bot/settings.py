@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from .kick.ivs import DEFAULT_DISCONNECTS_PER_SECOND
+from .kick.rooms import parse_aliases, parse_regions
 from .store import DEFAULT_DB, StoreChoice, choose_store
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -33,6 +35,9 @@ class Settings:
     log_level: str = "INFO"
     store: StoreChoice = StoreChoice("sqlite", DEFAULT_DB)
     role_arn: str | None = None
+    regions: tuple[str, ...] = ()
+    room_aliases: Mapping[str, str] = field(default_factory=dict)
+    disconnects_per_second: float = DEFAULT_DISCONNECTS_PER_SECOND
 
     @property
     def socket_mode(self) -> bool:
@@ -148,6 +153,17 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         store = choose_store(env)
     except ValueError as problem:
         problems.append(str(problem))
+    regions: tuple[str, ...] = ()
+    aliases: dict[str, str] = {}
+    try:
+        regions = parse_regions(env.get("IVS_KICK_REGIONS", ""))
+    except ValueError as problem:
+        problems.append(str(problem))
+    try:
+        aliases = parse_aliases(env.get("IVS_KICK_ROOMS", ""))
+    except ValueError as problem:
+        problems.append(str(problem))
+    tps = _number(env, "IVS_KICK_DISCONNECT_TPS", DEFAULT_DISCONNECTS_PER_SECOND, 1, 99, problems)
     role_arn = env.get("IVS_KICK_ROLE_ARN", "").strip() or None
     if role_arn and not _ROLE_ARN.fullmatch(role_arn):
         problems.append(
@@ -170,4 +186,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         log_level=log_level,
         store=store,
         role_arn=role_arn,
+        regions=regions,
+        room_aliases=aliases,
+        disconnects_per_second=tps,
     )

@@ -47,6 +47,7 @@ SCOPE_OF_METHOD = {
     "chat_update": "chat:write",
     "usergroups_users_list": "usergroups:read",
     "views_open": None,
+    "views_update": None,
 }
 
 

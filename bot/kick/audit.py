@@ -17,14 +17,9 @@ _SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
 _SHOWN_COMMAND_CHARS = 300
 EDIT_REASON_ACTION = "ivs_kick_edit_reason"
 
-_HEADLINES = {
-    Status.KICKED: ":white_check_mark: *Case #{n} · Kicked* {users} from IVS Chat",
-    Status.FAILED: ":x: *Case #{n} · Kick failed* ({result}): {users} not disconnected",
-    Status.REFUSED: ":no_entry: *Case #{n} · Kick refused*: {users} not disconnected",
-    Status.INVALID: ":warning: *Case #{n} · Invalid kick request*: nothing was done",
-    Status.INTERRUPTED: ":grey_question: *Case #{n} · Outcome unknown*: {users} may or may not have been disconnected",
-    Status.PENDING: ":hourglass: *Case #{n} · Kick in progress*: {users}",
-}
+SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
+MAX_RESULT_SECTIONS = 40  # a message holds 50 blocks; the rest of the record needs a few
+SHOWN_IN_HEADLINE = 5
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -54,13 +49,32 @@ class AuditRecord:
     blocks: list[dict[str, Any]]
 
 
-def _users(case: Case) -> str:
-    return ", ".join(f"`{escape_mrkdwn(u)}`" for u in case.user_ids) or "nobody"
+def _code_list(user_ids: tuple[str, ...] | list[str], shown: int) -> str:
+    listed = ", ".join(f"`{escape_mrkdwn(u)}`" for u in user_ids[:shown])
+    more = len(user_ids) - shown
+    return listed + (f" and {more} more" if more > 0 else "") if user_ids else "nobody"
 
 
 def headline(case: Case) -> str:
-    result = next((t.result for t in case.targets if t.result), case.status.value)
-    return _HEADLINES[case.status].format(n=case.number, users=_users(case), result=escape_mrkdwn(result))
+    n, users = len(case.targets), _code_list(case.user_ids, SHOWN_IN_HEADLINE)
+    kicked = sum(1 for t in case.targets if t.result == "kicked")
+    title = f"*Case #{case.number}"
+    if case.status is Status.KICKED:
+        return f":white_check_mark: {title} · Kicked* " + (f"{users} from IVS Chat" if n == 1 else f"all {n} viewers")
+    if case.status is Status.PARTIAL:
+        return f":warning: {title} · Partly kicked*: {kicked} of {n} viewers disconnected"
+    if case.status is Status.FAILED:
+        if n == 1:
+            result = escape_mrkdwn(case.targets[0].result or "failed")
+            return f":x: {title} · Kick failed* ({result}): {users} not disconnected"
+        return f":x: {title} · Kick failed*: none of the {n} viewers disconnected"
+    if case.status is Status.REFUSED:
+        return f":no_entry: {title} · Kick refused*: {users} not disconnected"
+    if case.status is Status.INVALID:
+        return f":warning: {title} · Invalid kick request*: nothing was done"
+    if case.status is Status.INTERRUPTED:
+        return f":grey_question: {title} · Outcome unknown*: {users} may or may not have been disconnected"
+    return f":hourglass: {title} · Kick in progress*: {users}"
 
 
 def _reason(case: Case) -> str:
@@ -73,27 +87,55 @@ def _reason(case: Case) -> str:
 
 
 def _detail(case: Case) -> str:
-    messages = [t.message for t in case.targets if t.message] or [case.detail or ""]
+    """What AWS (or the bot) said: each distinct message once, so 200 identical failures are one line."""
+    messages = list(dict.fromkeys(t.message for t in case.targets if t.message)) or [case.detail or ""]
     return escape_mrkdwn(" ".join(m for m in messages if m)) or "-"
 
 
 def _fields(case: Case) -> list[str]:
     fields = [f"*Moderator*\n{mention_user(case.moderator_id)}"]
-    if case.user_ids:
-        fields.append(f"*IVS user ID*\n{_users(case)}")
+    if len(case.user_ids) == 1:
+        fields.append(f"*IVS user ID*\n`{escape_mrkdwn(case.user_ids[0])}`")
+    elif case.user_ids:
+        fields.append(f"*Viewers*\n{len(case.user_ids)}")
     if case.room_arn:
-        fields += [f"*Room*\n{escape_mrkdwn(case.room_arn)}", f"*Region*\n{escape_mrkdwn(case.region or '')}"]
+        room = f"{escape_mrkdwn(case.room_name)}\n" if case.room_name else ""
+        fields += [f"*Room*\n{room}{escape_mrkdwn(case.room_arn)}", f"*Region*\n{escape_mrkdwn(case.region or '')}"]
     if case.status is not Status.INVALID:
         fields.append(f"*Reason*\n{_reason(case)}")
     fields += [f"*When*\n{slack_time(case.created_at)}", f"*Invoked in*\n{mention_channel(case.channel_id)}"]
-    if case.request_ids:
+    if case.request_ids and len(case.targets) == 1:
         fields.append(f"*AWS request ID*\n{escape_mrkdwn(', '.join(case.request_ids))}")
     if case.command_text is not None:
-        typed = case.command_text[:_SHOWN_COMMAND_CHARS] + (
-            "…" if len(case.command_text) > _SHOWN_COMMAND_CHARS else ""
-        )
+        typed = case.command_text[:_SHOWN_COMMAND_CHARS]
+        typed += "…" if len(case.command_text) > _SHOWN_COMMAND_CHARS else ""
         fields.append(f"*Command*\n/ivs-kick {escape_mrkdwn(typed)}")
     return fields
+
+
+def _result_sections(case: Case) -> list[str]:
+    """Every user with their outcome, grouped by result (problems first), cut into sections Slack accepts."""
+    groups: dict[str, list[str]] = {}
+    for target in case.targets:
+        groups.setdefault(target.result or case.status.value, []).append(target.user_id)
+    order = sorted(groups, key=lambda result: (result == "kicked", result))
+    sections: list[str] = []
+    for result in order:
+        text = f"*{escape_mrkdwn(result)} ({len(groups[result])})*\n"
+        for user in groups[result]:
+            item = f"`{escape_mrkdwn(user)}` "
+            if len(text) + len(item) > SECTION_LIMIT:
+                sections.append(text.rstrip())
+                text = f"*{escape_mrkdwn(result)} (continued)*\n"
+            text += item
+        sections.append(text.rstrip())
+    if len(sections) > MAX_RESULT_SECTIONS:
+        hidden = len(sections) - MAX_RESULT_SECTIONS + 1
+        sections = sections[: MAX_RESULT_SECTIONS - 1] + [
+            f"…and {hidden} more sections of user IDs: see `/ivs-kick case {case.number}` or "
+            "`python -m bot audit export` for the full list."
+        ]
+    return sections
 
 
 def audit_record(case: Case) -> AuditRecord:
@@ -102,8 +144,12 @@ def audit_record(case: Case) -> AuditRecord:
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": title, "verbatim": True}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f, "verbatim": True} for f in _fields(case)]},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _detail(case), "verbatim": True}]},
     ]
+    if len(case.targets) > 1:
+        blocks += [
+            {"type": "section", "text": {"type": "mrkdwn", "text": t, "verbatim": True}} for t in _result_sections(case)
+        ]
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _detail(case)[:2900], "verbatim": True}]})
     if case.status not in {Status.INVALID, Status.PENDING}:
         blocks.append(
             {
@@ -124,6 +170,6 @@ def audit_record(case: Case) -> AuditRecord:
         text += f" in {escape_mrkdwn(case.room_arn)}"
     if case.status is not Status.INVALID:
         text += f"; reason: {reason}"
-    if case.request_ids:
-        text += f"; AWS request ID {escape_mrkdwn(', '.join(case.request_ids))}"
+    if len(case.request_ids) == 1:
+        text += f"; AWS request ID {escape_mrkdwn(case.request_ids[0])}"
     return AuditRecord(text=text, blocks=blocks)

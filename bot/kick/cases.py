@@ -18,6 +18,7 @@ from .request import region_of
 class Status(enum.Enum):
     PENDING = "pending"  # written, DisconnectUser not yet answered
     KICKED = "kicked"
+    PARTIAL = "partial"  # some of the users were disconnected, some not
     FAILED = "failed"
     REFUSED = "refused"  # not a moderator
     INVALID = "invalid"  # the command could not be understood
@@ -58,6 +59,7 @@ class NewCase:
     channel_id: str | None
     status: Status
     room_arn: str | None = None
+    room_name: str | None = None
     reason: str | None = None
     user_ids: tuple[str, ...] = ()
     detail: str | None = None
@@ -136,5 +138,11 @@ class CaseStore(Protocol):
         """Oldest first."""
 
     def amend_reason(self, number: int, amendment: Amendment) -> Case: ...
+
+    def save_draft(self, key: str, payload: str, expires_at: datetime) -> None:
+        """Keep what a confirmation modal cannot carry (a raid's list of user IDs) until it is submitted."""
+
+    def load_draft(self, key: str, now: datetime) -> str | None:
+        """The draft's payload, or None when unknown or expired."""
 
     def close(self) -> None: ...

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .request import InvalidField, KickRequest, kick_request, room_rule, shown, validate_user
+from .request import (
+    MAX_USERS_PER_REQUEST,
+    InvalidField,
+    KickOrder,
+    kick_order,
+    room_rule,
+    shown,
+    validate_room_reference,
+    validate_user,
+)
 
 HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 USAGE = (
-    "Usage: /ivs-kick <room-arn> <user-id> [reason]\n"
-    "  room-arn  the IVS Chat room ARN, e.g. arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6\n"
-    "  user-id   the viewer's IVS Chat user ID (quote it if it contains spaces)\n"
+    "Usage: /ivs-kick <room> <user-id>[,<user-id>…] [reason]     (no arguments, or only a room: a form)\n"
+    "  room      a room ARN (arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6), ID, name or alias\n"
+    f"  user-id   the viewer's IVS Chat user ID; up to {MAX_USERS_PER_REQUEST} separated by commas during a raid\n"
+    "            (quote one that contains spaces)\n"
     "  reason    optional, up to 256 characters, bare or in quotes\n"
     "You will be asked to confirm. A disconnect is a kick, not a ban: the viewer can rejoin "
     "if their app gives them a new chat token.\n"
@@ -46,7 +56,14 @@ class CaseQuery:
     number: int
 
 
-Parsed = KickRequest | Help | ParseError | HistoryQuery | CaseQuery
+@dataclass(frozen=True)
+class FormRequest:
+    """No arguments, or only a room: ask for the rest in a form, with what was given filled in."""
+
+    room: str | None = None
+
+
+Parsed = KickOrder | Help | ParseError | HistoryQuery | CaseQuery | FormRequest
 
 
 def unescape_slack(text: str) -> str:
@@ -104,7 +121,9 @@ def _case(rest: str) -> CaseQuery | ParseError:
 
 def parse_command(text: str) -> Parsed:
     text = unescape_slack(text or "").strip()
-    if not text or text.lower() in {"help", "-h", "--help"}:
+    if not text:
+        return FormRequest()
+    if text.lower() in {"help", "-h", "--help"}:
         return Help()
     room, rest = _take_token(text)
     if room.lower() == "history":
@@ -112,9 +131,14 @@ def parse_command(text: str) -> Parsed:
     if room.lower() == "case":
         return _case(rest)
     if not rest.strip():
-        return ParseError("user", "User ID is missing. " + USAGE.splitlines()[0])
+        try:
+            return FormRequest(validate_room_reference(room))
+        except InvalidField as problem:
+            return ParseError(problem.field, problem.message)
+    quoted = rest.lstrip()[:1] in _QUOTES
     user, rest = _take_token(rest)
+    users = [user] if quoted else user.split(",")
     try:
-        return kick_request(room, user, _unquote(rest) or None)
+        return kick_order(room, users, _unquote(rest) or None)
     except InvalidField as problem:
         return ParseError(problem.field, problem.message)

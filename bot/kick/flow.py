@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .cases import Case, CaseStore, NewCase, Status, Target
-from .ivs import IvsChatGateway, role_session_name
+from .ivs import IvsChatGateway, Outcome, role_session_name
 from .moderators import ModeratorDirectory, Standing, Verdict
-from .request import KickRequest
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +23,18 @@ OUTBOX_GRACE = timedelta(seconds=5)
 
 @dataclass(frozen=True)
 class Attempt:
-    """A moderator's confirmed request and where it came from."""
+    """A moderator's confirmed request for one room and one or more users, and where it came from."""
 
-    request: KickRequest
+    room_arn: str | None
+    user_ids: tuple[str, ...]
+    reason: str | None
     moderator_id: str
     team_id: str | None
     channel_id: str | None
     at: datetime
+    room_name: str | None = None
     submission_key: str | None = None
+    command_text: str | None = None
 
 
 def refusal_message(verdict: Verdict) -> str:
@@ -42,17 +47,18 @@ def refusal_message(verdict: Verdict) -> str:
 
 
 def _new_case(attempt: Attempt, status: Status, detail: str | None = None) -> NewCase:
-    request = attempt.request
     return NewCase(
         created_at=attempt.at,
         moderator_id=attempt.moderator_id,
         team_id=attempt.team_id,
         channel_id=attempt.channel_id,
         status=status,
-        room_arn=request.room_arn,
-        reason=request.reason,
-        user_ids=(request.user_id,),
+        room_arn=attempt.room_arn,
+        room_name=attempt.room_name,
+        reason=attempt.reason,
+        user_ids=attempt.user_ids,
         detail=detail,
+        command_text=attempt.command_text,
         submission_key=attempt.submission_key,
         audit_due_at=attempt.at + OUTBOX_GRACE,
     )
@@ -63,58 +69,52 @@ def record_refusal(store: CaseStore, attempt: Attempt, verdict: Verdict) -> Case
     return store.open_case(_new_case(attempt, Status.REFUSED, refusal_message(verdict)))[0]
 
 
-def record_invalid(
-    store: CaseStore,
-    *,
-    moderator_id: str,
-    team_id: str | None,
-    channel_id: str | None,
-    text: str,
-    problem: str,
-    at: datetime,
-) -> Case:
-    new = NewCase(
-        created_at=at,
-        moderator_id=moderator_id,
-        team_id=team_id,
-        channel_id=channel_id,
-        status=Status.INVALID,
-        detail=problem,
-        command_text=text,
-        audit_due_at=at + OUTBOX_GRACE,
-    )
-    return store.open_case(new)[0]
+def record_invalid(store: CaseStore, attempt: Attempt, problem: str) -> Case:
+    """A request that could not be carried out as given (bad input, a room that cannot be found)."""
+    return store.open_case(_new_case(attempt, Status.INVALID, problem))[0]
+
+
+def overall(outcomes: list[Outcome]) -> Status:
+    kicked = sum(1 for o in outcomes if o.ok)
+    return Status.KICKED if kicked == len(outcomes) else Status.FAILED if kicked == 0 else Status.PARTIAL
 
 
 def carry_out(
-    attempt: Attempt, moderators: ModeratorDirectory, gateway: IvsChatGateway, store: CaseStore
+    attempt: Attempt,
+    moderators: ModeratorDirectory,
+    gateway: IvsChatGateway,
+    store: CaseStore,
+    progress: Callable[[int], None] | None = None,
 ) -> Case | None:
     """Kick at most once per submission; None when this submission was already handled."""
+    assert attempt.room_arn is not None, "a room must be resolved before a kick is carried out"
     started = time.monotonic()
     case, created = store.open_case(_new_case(attempt, Status.PENDING))
     if not created:
         log.warning("duplicate submission ignored", extra={"fields": {"case": case.number}})
         return None
-    user = attempt.request.user_id
     verdict = moderators.check(attempt.moderator_id, wait=SUBMIT_ROLE_WAIT_SECONDS)
     if not verdict.allowed:
-        status, targets, detail = Status.REFUSED, [Target(user, "refused")], refusal_message(verdict)
+        status, detail = Status.REFUSED, refusal_message(verdict)
+        targets = [Target(user, "refused") for user in attempt.user_ids]
     else:
-        outcome = gateway.disconnect(attempt.request, role_session_name(attempt.team_id, attempt.moderator_id))
-        status = Status.KICKED if outcome.ok else Status.FAILED
-        targets, detail = [Target(user, outcome.result.value, outcome.message, outcome.request_id)], None
+        session = role_session_name(attempt.team_id, attempt.moderator_id)
+        outcomes = gateway.disconnect_all(attempt.room_arn, attempt.user_ids, attempt.reason, session, progress)
+        status, detail = overall(outcomes), None
+        targets = [Target(u, o.result.value, o.message, o.request_id) for u, o in zip(attempt.user_ids, outcomes)]
     done = datetime.now(attempt.at.tzinfo)
     case = store.record_outcome(case.number, status, targets, detail, done + OUTBOX_GRACE)
+    results = Counter(t.result for t in targets)
     log.info(
         "kick",
         extra={
             "fields": {
                 "case": case.number,
                 "moderator": attempt.moderator_id,
-                "room": attempt.request.room_arn,
-                "region": attempt.request.region,
-                "result": targets[0].result,
-                "aws_request_id": targets[0].request_id,
+                "room": attempt.room_arn,
+                "users": len(targets),
+                "result": targets[0].result if len(targets) == 1 else dict(results),
+                "aws_request_id": targets[0].request_id if len(targets) == 1 else None,
                 "ms": round((time.monotonic() - started) * 1000, 1),
             }
         },

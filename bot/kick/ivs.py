@@ -9,6 +9,9 @@ from __future__ import annotations
 import enum
 import re
 import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -28,6 +31,10 @@ from botocore.exceptions import (
 
 from .request import KickRequest
 
+# IVS Chat allows 100 DisconnectUser calls a second per account, not adjustable: stay well below by default,
+# leaving room for other tools in the same account.
+DEFAULT_DISCONNECTS_PER_SECOND = 50.0
+BULK_WORKERS = 16
 # Refresh an assumed role's credentials this long before they expire, so no kick starts on dying keys.
 CREDENTIALS_MARGIN = timedelta(minutes=5)
 ROLE_SESSION_SECONDS = 3600
@@ -108,6 +115,24 @@ def _client_error_outcome(request: KickRequest, error: ClientError) -> Outcome:
     return Outcome(Result.FAILED, f"IVS Chat answered {code or 'an error'}: {aws_message}", request_id)
 
 
+class Pacer:
+    """At most `rate` calls a second, spaced evenly, shared by every thread: bursts never reach AWS's quota."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = 1.0 / rate
+        self._clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
 def role_session_name(team_id: str | None, user_id: str) -> str:
     """The name CloudTrail shows for a kick: which Slack user, in which workspace (2–64 of [\\w+=,.@-])."""
     name = re.sub(r"[^\w+=,.@-]", "-", f"slack-{team_id or 'unknown'}-{user_id}")
@@ -141,13 +166,16 @@ class IvsChatGateway:
         session: boto3.session.Session | None = None,
         config: Config = DEFAULT_CONFIG,
         role_arn: str | None = None,
+        disconnects_per_second: float = DEFAULT_DISCONNECTS_PER_SECOND,
     ) -> None:
         self._session = session or boto3.session.Session()
+        self._pacer = Pacer(disconnects_per_second)
         self._config = config
         self._role_arn = role_arn
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._identities: dict[str, _Identity] = {}
         self._lock = threading.Lock()  # boto3 sessions are not safe for concurrent client creation
+        self._assume_lock = threading.Lock()
 
     def _client(self, service: str, region: str, identity: _Identity | None = None) -> Any:
         key = (f"{service}:{region}", identity.access_key if identity else None)
@@ -168,22 +196,49 @@ class IvsChatGateway:
             return self._clients[key]
 
     def _identity(self, session_name: str, region: str) -> _Identity:
-        """The role assumed for this moderator, reused until shortly before it expires."""
-        cached = self._identities.get(session_name)
-        if cached and cached.expires - datetime.now(timezone.utc) > CREDENTIALS_MARGIN:
-            return cached
-        answer = self._client("sts", region).assume_role(
-            RoleArn=self._role_arn, RoleSessionName=session_name, DurationSeconds=ROLE_SESSION_SECONDS
-        )["Credentials"]
-        identity = _Identity(
-            answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"], answer["Expiration"]
-        )
-        with self._lock:
-            stale = self._identities.get(session_name)
-            self._identities[session_name] = identity
-            if stale:  # its clients would never be used again
-                self._clients = {k: v for k, v in self._clients.items() if k[1] != stale.access_key}
-        return identity
+        """The role assumed for this moderator, reused until shortly before it expires; one AssumeRole at a time,
+        so a bulk kick's threads share the first answer."""
+        with self._assume_lock:
+            cached = self._identities.get(session_name)
+            if cached and cached.expires - datetime.now(timezone.utc) > CREDENTIALS_MARGIN:
+                return cached
+            answer = self._client("sts", region).assume_role(
+                RoleArn=self._role_arn, RoleSessionName=session_name, DurationSeconds=ROLE_SESSION_SECONDS
+            )["Credentials"]
+            identity = _Identity(
+                answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"], answer["Expiration"]
+            )
+            with self._lock:
+                self._identities[session_name] = identity
+                if cached:  # its clients would never be used again
+                    self._clients = {k: v for k, v in self._clients.items() if k[1] != cached.access_key}
+            return identity
+
+    def reader(self, region: str) -> Any:
+        """The bot's own IVS Chat client for a region, for look-ups (GetRoom, ListRooms)."""
+        return self._client("ivschat", region)
+
+    def disconnect_all(
+        self,
+        room_arn: str,
+        user_ids: Sequence[str],
+        reason: str | None,
+        session_name: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Outcome]:
+        """Disconnect each user, concurrently but paced below the account's quota; outcomes in `user_ids` order.
+        `progress(done)` is called as calls finish."""
+        requests = [KickRequest(room_arn, user, reason) for user in user_ids]
+        if len(requests) == 1:
+            return [self.disconnect(requests[0], session_name)]
+        with ThreadPoolExecutor(max_workers=min(BULK_WORKERS, len(requests)), thread_name_prefix="kick") as pool:
+            futures = {pool.submit(self.disconnect, request, session_name): i for i, request in enumerate(requests)}
+            outcomes: list[Outcome | None] = [None] * len(requests)
+            for done, future in enumerate(as_completed(futures), start=1):
+                outcomes[futures[future]] = future.result()
+                if progress:
+                    progress(done)
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def disconnect(self, request: KickRequest, session_name: str | None = None) -> Outcome:
         """Kick; with a role configured, as `session_name` (see role_session_name) so CloudTrail names the person."""
@@ -203,6 +258,7 @@ class IvsChatGateway:
                         f"Could not reach AWS STS in {request.region} to assume {self._role_arn} ({error}). Check the "
                         "bot's network access to AWS and AWS_ENDPOINT_URL_STS if it is set. Nothing was kicked.",
                     )
+            self._pacer.wait()
             response = self._client("ivschat", request.region, identity).disconnect_user(**params)
         except ClientError as error:
             return _client_error_outcome(request, error)

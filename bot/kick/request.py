@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from botocore.loaders import Loader
 
 EXAMPLE_ROOM_ARN = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
+MAX_USERS_PER_REQUEST = 500
 _SHOWN_CHARS = 60
+# A room name or ID as IVS Chat allows them, or an alias: what may stand for a room besides its ARN.
+_ROOM_REFERENCE = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,47 @@ def validate_reason(value: str | None) -> str | None:
     if _has_control_chars(value, allow_newlines=True):
         raise InvalidField("reason", f"Reason must not contain control characters; got {shown(value)}.")
     return value
+
+
+def validate_room_reference(value: str) -> str:
+    """A room ARN (checked against the model) or a name, ID or alias, which is resolved later."""
+    if value.lower().startswith("arn:"):
+        return validate_room(value)
+    if not _ROOM_REFERENCE.fullmatch(value):
+        raise InvalidField(
+            "room",
+            f"Room must be a room ARN such as {EXAMPLE_ROOM_ARN}, a room ID, a room name or an alias from "
+            f"IVS_KICK_ROOMS (1–128 letters, digits, - _ .); got {shown(value)}.",
+        )
+    return value
+
+
+def validate_users(values: Iterable[str]) -> tuple[str, ...]:
+    """Every ID checked, duplicates dropped (first one kept), at most MAX_USERS_PER_REQUEST, before anything runs."""
+    users = tuple(dict.fromkeys(v.strip() for v in values if v.strip()))
+    if not users:
+        raise InvalidField("user", "User ID is missing: give one IVS Chat user ID, or several separated by commas.")
+    if len(users) > MAX_USERS_PER_REQUEST:
+        raise InvalidField(
+            "user", f"At most {MAX_USERS_PER_REQUEST} user IDs per request; got {len(users)} different IDs."
+        )
+    for user in users:
+        validate_user(user)
+    return users
+
+
+@dataclass(frozen=True)
+class KickOrder:
+    """What a moderator asked for: one room (as typed: ARN, ID, name or alias), one or more users, one reason."""
+
+    room: str
+    user_ids: tuple[str, ...]
+    reason: str | None = None
+
+
+def kick_order(room: str, users: Iterable[str], reason: str | None) -> KickOrder:
+    """Build an order, raising InvalidField for the first field that breaks a rule."""
+    return KickOrder(validate_room_reference(room), validate_users(users), validate_reason(reason))
 
 
 def kick_request(room: str, user: str, reason: str | None) -> KickRequest:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..kick.cases import CaseStore
 from ..kick.ivs import IvsChatGateway
 from ..kick.moderators import ModeratorDirectory
+from ..kick.rooms import RoomDirectory
 from ..outbox import AuditOutbox
 from ..settings import Settings
 
@@ -18,3 +19,4 @@ class Services:
     gateway: IvsChatGateway
     store: CaseStore
     outbox: AuditOutbox
+    rooms: RoomDirectory

@@ -176,6 +176,28 @@ class DynamoCaseStore:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def save_draft(self, key: str, payload: str, expires_at: datetime) -> None:
+        """A `DRAFT#<key>` item; `expires_epoch` suits a DynamoDB TTL on that attribute to sweep old drafts."""
+        self._client.put_item(
+            TableName=self.table_name,
+            Item=_serialize(
+                {
+                    "pk": f"DRAFT#{key}",
+                    "sk": 0,
+                    "payload": payload,
+                    "expires_at": _time(expires_at),
+                    "expires_epoch": int(expires_at.timestamp()),
+                }
+            ),
+        )
+
+    def load_draft(self, key: str, now: datetime) -> str | None:
+        found = self._client.get_item(TableName=self.table_name, Key=_key(f"DRAFT#{key}"), ConsistentRead=True)
+        item = _deserialize(found["Item"]) if "Item" in found else None
+        if item is None or item["expires_at"] < _time(now):
+            return None
+        return str(item["payload"])
+
     def open_case(self, new: NewCase) -> tuple[Case, bool]:
         if new.submission_key:
             earlier = self._submitted(new.submission_key)
@@ -191,6 +213,7 @@ class DynamoCaseStore:
             "channel_id": new.channel_id,
             "status": new.status.value,
             "room_arn": new.room_arn,
+            "room_name": new.room_name,
             "reason": new.reason,
             "targets": _targets(Target(user) for user in new.user_ids),
             "detail": new.detail,

@@ -49,6 +49,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX cases_by_room ON cases(room_arn, number);
     CREATE INDEX cases_undelivered ON cases(audit_ts, audit_due_at);
     """,
+    """
+    CREATE TABLE drafts (
+        key         TEXT PRIMARY KEY,
+        payload     TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -101,9 +108,9 @@ class SqliteCaseStore:
                 if existing:
                     return self._load(existing["number"]), False
             cursor = self._db.execute(
-                """INSERT INTO cases (created_at, moderator_id, team_id, channel_id, status, room_arn, reason,
-                                      detail, command_text, submission_key, audit_due_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                """INSERT INTO cases (created_at, moderator_id, team_id, channel_id, status, room_arn, room_name,
+                                      reason, detail, command_text, submission_key, audit_due_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     _time(new.created_at),
                     new.moderator_id,
@@ -111,6 +118,7 @@ class SqliteCaseStore:
                     new.channel_id,
                     new.status.value,
                     new.room_arn,
+                    new.room_name,
                     new.reason,
                     new.detail,
                     new.command_text,
@@ -195,6 +203,18 @@ class SqliteCaseStore:
                 (amendment.new_reason, json.dumps(amendments), number),
             )
             return self._load(number)
+
+    def save_draft(self, key: str, payload: str, expires_at: datetime) -> None:
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM drafts WHERE expires_at < ?", (_time(datetime.now(timezone.utc)),))
+            self._db.execute(
+                "INSERT OR REPLACE INTO drafts (key, payload, expires_at) VALUES (?, ?, ?)",
+                (key, payload, _time(expires_at)),
+            )
+
+    def load_draft(self, key: str, now: datetime) -> str | None:
+        rows = self._query("SELECT payload FROM drafts WHERE key = ? AND expires_at >= ?", (key, _time(now)))
+        return rows[0]["payload"] if rows else None
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -28,10 +28,24 @@ def test_modeled_errors(start_bot, error, in_reply):
     assert "Kick failed" in kick.audit["text"] and call.request_id in kick.audit["text"]
 
 
-def test_unknown_room_names_the_room_and_region(start_bot):
+def test_an_unknown_room_is_caught_before_kick_and_named_with_its_region(start_bot):
     bot = start_bot("http")
-    kick = bot.kick(f"{UNKNOWN_ROOM} viewer42")
-    assert f"IVS Chat has no room {UNKNOWN_ROOM} in region us-west-2" in kick.reply
+    _, trigger_id, response_url = bot.command(f"{UNKNOWN_ROOM} viewer42")
+    bot.opened_view(trigger_id)
+    reply = bot.wait_reply(response_url)
+    assert f"IVS Chat has no room {UNKNOWN_ROOM} in region us-west-2" in reply
+    bot.slack.wait_for(lambda: len(bot.slack.calls_to("views.update")) == 1)
+    notice = bot.slack.calls_to("views.update")[0].params["view"]
+    assert "submit" not in notice and "IVS Chat has no room" in repr(notice["blocks"])
+    bot.slack.wait_for(lambda: len(bot.audit_posts()) == 1)
+    assert "Invalid kick request" in bot.audit_posts()[0]["text"] and not bot.ivs.calls
+
+
+def test_a_room_deleted_between_confirmation_and_kick_names_the_room_and_region(start_bot):
+    bot = start_bot("http")
+    bot.ivs.fail_next("ResourceNotFoundException")
+    kick = bot.kick(f"{ROOM} viewer42")
+    assert f"IVS Chat has no room {ROOM} in region us-west-2" in kick.reply
     assert "room_not_found" in kick.audit["text"]
 
 

@@ -13,8 +13,9 @@ from .harness import AUDIT_CHANNEL, BotProcess, event_payload
 def test_every_kind_of_attempt_is_a_numbered_case_with_one_audit_post(start_bot, mode):
     bot = start_bot(mode, IVS_KICK_MODERATOR_GROUP=GROUP)
     kicked = bot.kick(f"{ROOM} viewer1 spam")
-    failed = bot.kick("arn:aws:ivschat:us-west-2:123456789012:room/NoSuchRoom99 viewer2")
-    bot.command("main-stage viewer3")  # invalid
+    bot.ivs.fail_next("AccessDeniedException")
+    failed = bot.kick(f"{ROOM} viewer2")
+    bot.command("main/stage viewer3")  # invalid
     _, _, refused_url = bot.command(f"{ROOM} viewer4", user="U0RANDOM")
     refused_reply = bot.wait_reply(refused_url)
     bot.slack.wait_for(lambda: len(bot.audit_posts()) == 4)
@@ -29,7 +30,7 @@ def test_every_kind_of_attempt_is_a_numbered_case_with_one_audit_post(start_bot,
     cases = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert [(c["number"], c["status"]) for c in cases] == [(1, "kicked"), (2, "failed"), (3, "invalid"), (4, "refused")]
     assert cases[0]["audit_post"]["channel"] == AUDIT_CHANNEL and cases[0]["targets"][0]["request_id"]
-    assert cases[2]["command_text"] == "main-stage viewer3"
+    assert cases[2]["command_text"] == "main/stage viewer3"
 
 
 def test_a_double_submission_kicks_once_and_records_once(start_bot, mode):

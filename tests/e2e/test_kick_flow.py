@@ -36,21 +36,21 @@ def test_happy_path(bot):
     assert f"Audit record posted in <#{AUDIT_CHANNEL}>" in kick.reply
 
 
-def test_help_and_empty_text_answer_with_usage(bot):
-    for text in ("help", ""):
-        ack, _, _ = bot.command(text)
-        assert "Usage: /ivs-kick &lt;room-arn&gt; &lt;user-id&gt; [reason]" in ack["text"]
-    assert not bot.slack.calls_to("views.open")
+def test_help_answers_with_usage(bot):
+    ack, _, _ = bot.command("help")
+    assert "Usage: /ivs-kick &lt;room&gt; &lt;user-id&gt;[,&lt;user-id&gt;…] [reason]" in ack["text"]
+    assert "/ivs-kick history" in ack["text"] and not bot.slack.calls_to("views.open")
 
 
 @pytest.mark.parametrize(
     ("text", "field", "fragment"),
     [
-        ("main-stage viewer42", "room", "IVS Chat room ARN"),
-        (ROOM, "user", "User ID is missing"),
+        ("main/stage viewer42", "room", "a room ID, a room name or an alias"),
+        (f"{ROOM} ,,", "user", "User ID is missing"),
         (f"{ROOM} {'u' * 129}", "user", "1–128 characters; got 129"),
         (f"{ROOM} viewer42 {'r' * 257}", "reason", "1–256 characters; got 257"),
         (f"{ROOM}/ viewer42", "room", "IVS Chat room ARN"),
+        (f"{ROOM} " + ",".join(f"u{i}" for i in range(501)), "user", "At most 500 user IDs per request; got 501"),
         ("arn:aws:ivs:us-west-2:123456789012:channel/abc viewer42", "room", "IVS Chat room ARN"),
     ],
 )

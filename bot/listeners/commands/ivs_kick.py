@@ -1,15 +1,19 @@
-"""`/ivs-kick`: parse, ack at once, check the role from cache, and open the confirmation modal.
+"""`/ivs-kick`: parse, ack at once, check the role from cache, open the confirmation modal, then fill it in.
 
-The trigger_id dies 3 s after the command, so nothing here may wait on AWS, and the role check waits on
-Slack's user group look-up for at most ROLE_WAIT_SECONDS. If Slack is slow or rate limited, the modal opens
-anyway and the role is checked again (for real) when the moderator presses Kick. Refused and invalid
-attempts are recorded as cases after the ack.
+The trigger_id dies 3 s after the command, so nothing before views.open may wait on AWS, and the role check
+waits on Slack's user group look-up for at most ROLE_WAIT_SECONDS. A room given by name, ID or an
+uncached ARN is looked up after the modal is open, which is then updated with what AWS said. If Slack is
+slow or rate limited the modal opens anyway and the role is checked again, for real, at Kick. Refused and
+invalid attempts are recorded as cases after the ack.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,18 +22,24 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from ...delivery import reply_privately, slack_error
-from ...kick.command import CaseQuery, Help, HistoryQuery, ParseError, parse_command
+from ...kick.audit import escape_mrkdwn
+from ...kick.command import CaseQuery, FormRequest, Help, HistoryQuery, ParseError, parse_command
 from ...kick.flow import Attempt, record_invalid, record_refusal, refusal_message
 from ...kick.moderators import Standing
-from ...kick.request import KickRequest
+from ...kick.request import KickOrder
+from ...kick.rooms import Found, Room
 from ...messages import (
+    DRAFT_LIFETIME,
     ModalContext,
     case_message,
     history_message,
+    kick_form,
     kick_modal,
     moderator_reply,
+    notice_modal,
     permalink,
     problem,
+    room_problem,
     usage,
 )
 from ..services import Services
@@ -45,25 +55,31 @@ KICK_FIELDS = {"room", "user", "reason"}
 log = logging.getLogger(__name__)
 
 
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class IvsKickCommand:
     def __init__(self, services: Services) -> None:
         self._services = services
 
     def __call__(self, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         started = time.monotonic()
-        text = command.get("text", "")
-        parsed = parse_command(text)
+        parsed = parse_command(command.get("text", ""))
         if isinstance(parsed, Help):
             ack(text=usage(), response_type="ephemeral")
             result = "help"
         elif isinstance(parsed, ParseError):
             ack(text=problem(parsed.message), response_type="ephemeral")
             if parsed.field in KICK_FIELDS:
-                self._record_invalid(command, parsed)
+                self._record_invalid(command, None, parsed.message)
             result = f"invalid_{parsed.field}"
         elif isinstance(parsed, (HistoryQuery, CaseQuery)):
             ack()
             result = self._look_back(parsed, command)
+        elif isinstance(parsed, FormRequest):
+            ack()
+            result = self._form(parsed, command, client)
         else:
             ack()
             result = self._confirm(parsed, command, client)
@@ -78,6 +94,23 @@ class IvsKickCommand:
                 }
             },
         )
+
+    def _attempt(self, command: dict[str, Any], order: KickOrder | None, room: Room | None) -> Attempt:
+        return Attempt(
+            room_arn=room.arn if room else None,
+            room_name=room.name if room else None,
+            user_ids=order.user_ids if order else (),
+            reason=order.reason if order else None,
+            moderator_id=command.get("user_id", ""),
+            team_id=command.get("team_id"),
+            channel_id=command.get("channel_id"),
+            at=_now(),
+            command_text=command.get("text", ""),
+        )
+
+    def _record_invalid(self, command: dict[str, Any], order: KickOrder | None, why: str) -> None:
+        case = record_invalid(self._services.store, self._attempt(command, order, None), why)
+        self._services.outbox.deliver(case)
 
     def _look_back(self, query: HistoryQuery | CaseQuery, command: dict[str, Any]) -> str:
         """History and case views are for moderators only: they name viewers and reasons."""
@@ -99,34 +132,50 @@ class IvsKickCommand:
         reply_privately(response_url, history_message(subject, cases, [permalink(c, domain, host) for c in cases]))
         return "history_shown"
 
-    def _record_invalid(self, command: dict[str, Any], parsed: ParseError) -> None:
-        case = record_invalid(
-            self._services.store,
-            moderator_id=command.get("user_id", ""),
-            team_id=command.get("team_id"),
-            channel_id=command.get("channel_id"),
-            text=command.get("text", ""),
-            problem=parsed.message,
-            at=datetime.now(timezone.utc),
+    def _form(self, request: FormRequest, command: dict[str, Any], client: WebClient) -> str:
+        services, response_url = self._services, command.get("response_url")
+        verdict = services.moderators.check(
+            command.get("user_id", ""), max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS
         )
-        self._services.outbox.deliver(case)
-
-    def _confirm(self, request: KickRequest, command: dict[str, Any], client: WebClient) -> str:
-        response_url = command.get("response_url")
-        user_id = command.get("user_id", "")
-        verdict = self._services.moderators.check(user_id, max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS)
         if verdict.refused:
-            attempt = Attempt(
-                request, user_id, command.get("team_id"), command.get("channel_id"), datetime.now(timezone.utc)
-            )
-            case = record_refusal(self._services.store, attempt, verdict)
-            audit_error = self._services.outbox.deliver(case)
-            reply_privately(response_url, moderator_reply(case, self._services.settings.audit_channel, audit_error))
+            reply_privately(response_url, f":no_entry: Sorry, {refusal_message(verdict)}")
             return f"refused_{verdict.standing.value}"
-        context = ModalContext(request.room_arn, request.user_id, command.get("channel_id"), response_url)
-        view = kick_modal(request, context, role_unconfirmed=verdict.standing is Standing.UNKNOWN)
+        room = services.rooms.known(request.room) if request.room else None
+        context = ModalContext(request.room or "", None, None, (), command.get("channel_id"), response_url)
         try:
-            client.views_open(trigger_id=command.get("trigger_id"), view=view)
+            client.views_open(trigger_id=command.get("trigger_id"), view=kick_form(room, request.room, context))
+        except SlackClientError as error:
+            log.error("views.open failed", extra={"fields": {"error": slack_error(error)}})
+            reply_privately(response_url, f":warning: The form could not be opened (Slack said {slack_error(error)}).")
+            return "form_failed"
+        return "form_opened"
+
+    def _confirm(self, order: KickOrder, command: dict[str, Any], client: WebClient) -> str:
+        services, response_url = self._services, command.get("response_url")
+        verdict = services.moderators.check(
+            command.get("user_id", ""), max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS
+        )
+        room = services.rooms.known(order.room)
+        if verdict.refused:
+            case = record_refusal(services.store, self._attempt(command, order, room), verdict)
+            reply_privately(
+                response_url, moderator_reply(case, services.settings.audit_channel, services.outbox.deliver(case))
+            )
+            return f"refused_{verdict.standing.value}"
+        context = ModalContext(
+            order.room, room.arn if room else None, room.name if room else None, order.user_ids,
+            command.get("channel_id"), response_url,
+        )  # fmt: skip
+        if not context.fits():  # a raid's list: keep it in the store, carry only its key
+            key = uuid.uuid4().hex
+            services.store.save_draft(key, json.dumps(order.user_ids), _now() + DRAFT_LIFETIME)
+            context = replace(context, users=(), draft=key)
+        unconfirmed = verdict.standing is Standing.UNKNOWN
+        try:
+            opened = client.views_open(
+                trigger_id=command.get("trigger_id"),
+                view=kick_modal(order, room, context, role_unconfirmed=unconfirmed),
+            )
         except SlackClientError as error:
             code = slack_error(error)
             log.error("views.open failed", extra={"fields": {"error": code}})
@@ -136,4 +185,25 @@ class IvsKickCommand:
                 "Nothing was done; run the command again.",
             )
             return "modal_failed"
+        if room is None or room.name is None:
+            self._fill_in_room(order, context, opened["view"], client, command, unconfirmed)
         return "modal_opened" if verdict.allowed else "modal_opened_role_unconfirmed"
+
+    def _fill_in_room(
+        self, order: KickOrder, context: ModalContext, view: dict[str, Any], client: WebClient,
+        command: dict[str, Any], unconfirmed: bool,
+    ) -> None:  # fmt: skip
+        """After the modal is open: ask AWS about the room, and show its name, or why it cannot be used."""
+        resolution = self._services.rooms.resolve(order.room)
+        if isinstance(resolution, Found):
+            room = resolution.room
+            update = kick_modal(order, room, context.with_room(room), role_unconfirmed=unconfirmed)
+        else:
+            why = room_problem(resolution)
+            update = notice_modal(why)
+            self._record_invalid(command, order, why)
+            reply_privately(context.response_url, f":warning: {escape_mrkdwn(why)}")
+        try:
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=update)
+        except SlackClientError as error:  # the moderator already submitted or closed it: nothing to show
+            log.info("views.update skipped", extra={"fields": {"error": slack_error(error)}})

@@ -64,3 +64,26 @@ def test_failure_refusal_interruption_and_invalid_input_say_so():
 def test_an_amended_reason_shows_who_changed_it_and_what_it_was():
     record = audit_record(case(reason="slurs", amendments=(Amendment(AT, "U0LEAD", "spam", "slurs"),)))
     assert "amended by <@U0LEAD>" in repr(record.blocks) and "was: spam" in repr(record.blocks)
+
+
+def _bulk(results):
+    targets = tuple(Target(f"user-{i:03d}-" + "x" * 110, result, f"msg {result}") for i, result in enumerate(results))
+    return case(targets=targets, status=Status.PARTIAL)
+
+
+def test_a_partial_bulk_kick_says_how_many_and_lists_every_user_grouped_problems_first():
+    record = audit_record(_bulk(["kicked"] * 3 + ["room_not_found"] * 2))
+    assert "Partly kicked" in record.text and "3 of 5 viewers" in record.text
+    sections = [b["text"]["text"] for b in record.blocks if b["type"] == "section" and "text" in b]
+    assert sections[1].startswith("*room_not_found (2)*") and sections[2].startswith("*kicked (3)*")
+    assert "msg room_not_found" in repr(record.blocks) and repr(record.blocks).count("msg kicked") == 1
+
+
+def test_five_hundred_long_ids_fit_slacks_block_limits():
+    record = audit_record(_bulk(["kicked"] * 250 + ["throttled"] * 250))
+    everything = repr(record.blocks)
+    assert len(record.blocks) <= 50 and len(record.text) < 40_000
+    for block in record.blocks:
+        if block["type"] == "section" and "text" in block:
+            assert len(block["text"]["text"]) <= 3000
+    assert sum(f"user-{i:03d}-" in everything for i in range(500)) == 500  # nobody left out

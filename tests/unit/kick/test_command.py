@@ -2,13 +2,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.kick.command import Help, ParseError, parse_command, unescape_slack
-from bot.kick.request import KickRequest
+from bot.kick.request import KickOrder
 
 ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
 
 
 def test_bare_reason_is_the_rest_of_the_line():
-    assert parse_command(f"{ROOM} viewer42 spam and abuse") == KickRequest(ROOM, "viewer42", "spam and abuse")
+    assert parse_command(f"{ROOM} viewer42 spam and abuse") == KickOrder(ROOM, ("viewer42",), "spam and abuse")
 
 
 def test_quoted_reason_loses_its_quotes():
@@ -26,14 +26,15 @@ def test_absent_reason_is_none_not_empty():
 
 def test_quoted_user_id_may_contain_spaces():
     parsed = parse_command(f'{ROOM} "viewer with spaces" rude')
-    assert parsed == KickRequest(ROOM, "viewer with spaces", "rude")
+    assert parsed == KickOrder(ROOM, ("viewer with spaces",), "rude")
 
 
-def test_help_and_empty_text_ask_for_usage():
-    assert parse_command("") == Help()
-    assert parse_command("   ") == Help()
-    assert parse_command("help") == Help()
-    assert parse_command("HELP") == Help()
+def test_help_asks_for_usage_and_no_text_or_only_a_room_asks_for_the_form():
+    from bot.kick.command import FormRequest
+
+    assert parse_command("help") == parse_command("HELP") == Help()
+    assert parse_command("") == parse_command("   ") == FormRequest()
+    assert parse_command("main-stage") == FormRequest("main-stage")
 
 
 def test_slack_html_entities_are_turned_back_into_what_was_typed():
@@ -43,14 +44,19 @@ def test_slack_html_entities_are_turned_back_into_what_was_typed():
 
 
 def test_missing_user_names_the_field():
-    parsed = parse_command(ROOM)
+    parsed = parse_command(f"{ROOM} ,")
     assert isinstance(parsed, ParseError) and parsed.field == "user"
 
 
+def test_a_room_may_be_a_name_id_or_alias_resolved_later():
+    assert parse_command("main-stage viewer42") == KickOrder("main-stage", ("viewer42",), None)
+    assert parse_command("g1H2I3j4k5L6 viewer42").room == "g1H2I3j4k5L6"
+
+
 def test_bad_room_names_field_limit_and_given_value():
-    parsed = parse_command("main-stage viewer42")
+    parsed = parse_command("main/stage viewer42")
     assert isinstance(parsed, ParseError) and parsed.field == "room"
-    assert "main-stage" in parsed.message and "arn:aws:ivschat" in parsed.message and "128" in parsed.message
+    assert "main/stage" in parsed.message and "arn:aws:ivschat" in parsed.message and "128" in parsed.message
 
 
 def test_room_arn_of_another_service_or_partition_is_refused():
@@ -92,22 +98,23 @@ def test_a_huge_paste_is_shown_shortened_in_the_message():
 @settings(max_examples=400)
 @given(st.one_of(st.text(), st.text().map(lambda t: "history " + t), st.text().map(lambda t: "case " + t)))
 def test_any_text_parses_to_one_of_the_results(text):
-    from bot.kick.command import CaseQuery, HistoryQuery
+    from bot.kick.command import CaseQuery, FormRequest, HistoryQuery
 
     parsed = parse_command(text)
-    assert isinstance(parsed, (KickRequest, Help, ParseError, HistoryQuery, CaseQuery))
-    if isinstance(parsed, KickRequest):
-        assert 1 <= len(parsed.user_id) <= 128
+    assert isinstance(parsed, (KickOrder, Help, ParseError, HistoryQuery, CaseQuery, FormRequest))
+    if isinstance(parsed, KickOrder):
+        assert 1 <= len(parsed.user_ids) <= 500 and all(1 <= len(u) <= 128 for u in parsed.user_ids)
         assert parsed.reason is None or 1 <= len(parsed.reason) <= 256
 
 
 @given(
     st.text(min_size=1, max_size=128).filter(
-        lambda s: s.strip() == s and s.isprintable() and " " not in s and s[0] not in "\"'\u201c\u2018" and "&" not in s
+        lambda s: s.strip() == s and s.isprintable() and " " not in s and s[0] not in "\"'\u201c\u2018"
+        and "&" not in s and "," not in s
     )
 )
 def test_any_visible_user_id_round_trips(user):
-    assert parse_command(f"{ROOM} {user}") == KickRequest(ROOM, user, None)
+    assert parse_command(f"{ROOM} {user}") == KickOrder(ROOM, (user,), None)
 
 
 def test_history_takes_a_user_or_a_room_and_an_optional_count():
@@ -130,3 +137,20 @@ def test_case_takes_a_number_with_or_without_hash():
     from bot.kick.command import CaseQuery
 
     assert parse_command("case 42") == parse_command("case #42") == CaseQuery(42)
+
+
+def test_several_users_separated_by_commas_duplicates_dropped():
+    assert parse_command(f"{ROOM} u1,u2,u1,,u3 raid").user_ids == ("u1", "u2", "u3")
+
+
+def test_five_hundred_users_pass_and_five_hundred_and_one_are_refused_with_the_count():
+    users = ",".join(f"u{i}" for i in range(501))
+    assert len(parse_command(f"{ROOM} {users[: users.rindex(',')]}").user_ids) == 500
+    parsed = parse_command(f"{ROOM} {users}")
+    assert isinstance(parsed, ParseError) and parsed.field == "user" and "At most 500" in parsed.message
+    assert "501" in parsed.message
+
+
+def test_one_bad_id_in_a_list_refuses_the_whole_request_before_anything_runs():
+    parsed = parse_command(f"{ROOM} ok1,{'x' * 129},ok2")
+    assert isinstance(parsed, ParseError) and parsed.field == "user" and "129" in parsed.message

@@ -30,6 +30,8 @@ def test_cases_are_numbered_and_read_back_whole(store):
     assert store.get(1) == first
     assert first.user_ids == ("viewer42",) and first.region == "us-west-2" and first.created_at == T0
     assert second.reason is None and store.get(99) is None
+    named, _ = store.open_case(new(room_name="main-stage"))
+    assert store.get(named.number).room_name == "main-stage" and first.room_name is None
 
 
 def test_the_same_submission_is_one_case(store):
@@ -122,3 +124,12 @@ def test_reason_amendments_are_kept_in_order(store):
         ("U0MOD", "spam", "spam and slurs"),
         ("U0LEAD", "spam and slurs", None),
     ]
+
+
+def test_drafts_are_kept_until_they_expire(store):
+    store.save_draft("V1", '{"users": ["a", "b"]}', T0 + timedelta(minutes=30))
+    assert store.load_draft("V1", T0) == '{"users": ["a", "b"]}'
+    assert store.load_draft("V1", T0 + timedelta(minutes=31)) is None
+    assert store.load_draft("unknown", T0) is None
+    store.save_draft("V1", "replaced", T0 + timedelta(minutes=30))
+    assert store.load_draft("V1", T0) == "replaced"

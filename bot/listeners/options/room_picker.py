@@ -1,0 +1,22 @@
+"""Options for the form's room picker: from the cached room listing only, so Slack's 3 s deadline holds
+even while AWS is slow (the directory refreshes itself in the background)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack
+
+from ...messages import room_option
+from ..services import Services
+
+MAX_OPTIONS = 100  # Slack shows at most 100 options
+
+
+class RoomPickerOptions:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def __call__(self, ack: Ack, payload: dict[str, Any]) -> None:
+        rooms = self._services.rooms.rooms(str(payload.get("value") or ""), limit=MAX_OPTIONS)
+        ack(options=[room_option(room) for room in rooms])
