@@ -71,5 +71,6 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
             "(user IDs); until then every kick is refused"
         )
     moderators.warm()
+    rooms.refresh()  # the form's picker and name look-ups start from a listing, not from an empty cache
     outbox.start()
     return app

@@ -239,6 +239,7 @@ class RoomDirectory:
         self._answers: OrderedDict[str, tuple[tuple[Room, ...], float]] = OrderedDict()
         self._listings: dict[str, _Listing] = {}
         self._refreshing: Future[None] | None = None
+        self._resolving: dict[str, Future[Resolution]] = {}
         self._refresh_started: float | None = None
         self._closed = False
         self._clients: dict[str, Any] = {}
@@ -289,8 +290,29 @@ class RoomDirectory:
     # -- answers that may ask AWS --------------------------------------------------------
 
     def resolve(self, reference: str) -> Resolution:
-        """The room a reference names; may wait up to `lookup_timeout` on AWS, so never under a Slack deadline."""
+        """The room a reference names; may wait up to `lookup_timeout` on AWS, so never under a Slack deadline.
+
+        Concurrent calls for the same reference (a burst of kicks in one room) share one look-up.
+        """
         reference = reference.strip()
+        with self._lock:
+            shared = self._resolving.get(reference)
+            if shared is None:
+                self._resolving[reference] = mine = Future[Resolution]()
+        if shared is not None:
+            return shared.result()
+        try:
+            resolution = self._resolve(reference)
+        except BaseException as error:
+            mine.set_exception(error)
+            raise
+        finally:
+            with self._lock:
+                self._resolving.pop(reference, None)
+        mine.set_result(resolution)
+        return resolution
+
+    def _resolve(self, reference: str) -> Resolution:
         arn = self._arn_for(reference)
         if arn is not None:
             return self._resolve_arn(reference, arn)

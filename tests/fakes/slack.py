@@ -772,6 +772,8 @@ class FakeSlack:
         """Route one request; a crash inside the fake is answered 500 and kept in ``internal_errors``."""
         try:
             self._route_http(handler, verb)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client hung up (a bot stopped or killed mid-request), as it may with Slack too
         except Exception:
             _log.exception("FakeSlack failed to handle %s %s", verb, handler.path)
             with self._lock:

@@ -186,17 +186,19 @@ class IvsKickCommand:
             )
             return "modal_failed"
         if room is None or room.name is None:
-            self._fill_in_room(order, context, opened["view"], client, command, unconfirmed)
+            self._fill_in_room(order, room, context, opened["view"], client, command, unconfirmed)
         return "modal_opened" if verdict.allowed else "modal_opened_role_unconfirmed"
 
     def _fill_in_room(
-        self, order: KickOrder, context: ModalContext, view: dict[str, Any], client: WebClient,
+        self, order: KickOrder, shown: Room | None, context: ModalContext, view: dict[str, Any], client: WebClient,
         command: dict[str, Any], unconfirmed: bool,
     ) -> None:  # fmt: skip
         """After the modal is open: ask AWS about the room, and show its name, or why it cannot be used."""
         resolution = self._services.rooms.resolve(order.room)
         if isinstance(resolution, Found):
             room = resolution.room
+            if room == shown:
+                return  # nothing more to show (e.g. the room's name cannot be read): spare Slack the update
             update = kick_modal(order, room, context.with_room(room), role_unconfirmed=unconfirmed)
         else:
             why = room_problem(resolution)
