@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackClientError
 
-from .startup import prepared_app, prepared_settings, slack_refused
+from .startup import prepared_bot, prepared_settings, slack_refused
 
 # Socket Mode hands each envelope to a thread; a burst of commands must not queue behind slow kicks.
 SOCKET_MODE_CONCURRENCY = 32
@@ -34,12 +36,19 @@ def main() -> None:
     if not settings.socket_mode:
         log.info("starting", extra={"fields": {"mode": "http", "port": settings.port}})
         os.execv(sys.executable, [sys.executable, *GUNICORN])  # the same server as the Procfile's web: line
-    app = prepared_app(settings)
+    bot = prepared_bot(settings)
     log.info("starting", extra={"fields": {"mode": "socket"}})
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    handler = SocketModeHandler(bot.app, settings.app_token, concurrency=SOCKET_MODE_CONCURRENCY)
     try:
-        SocketModeHandler(app, settings.app_token, concurrency=SOCKET_MODE_CONCURRENCY).start()
+        handler.connect()
     except SlackClientError as error:
         raise slack_refused(settings, error) from None
+    stop.wait()
+    handler.close()  # no new envelopes from Slack; what was acked is still carried out below
+    bot.shutdown()
 
 
 if __name__ == "__main__":

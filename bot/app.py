@@ -1,14 +1,22 @@
-"""create_app(): the Bolt app with its listeners, built from Settings (no globals, one per process)."""
+"""create_bot(): the Bolt app with its listeners and what they run on, built from Settings (no globals).
+
+The Bot it returns also answers health checks and shuts down cleanly: on SIGTERM the entry point stops
+taking new work and calls shutdown(), which lets in-flight kicks and their audit posts finish.
+"""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 
-from . import listeners
+from . import __version__, listeners
 from .delivery import group_fetcher, post_message, web_client
 from .kick.ivs import IvsChatGateway
 from .kick.moderators import ModeratorDirectory
@@ -21,6 +29,8 @@ from .store import open_store
 # Every in-flight command or submission holds a listener thread, mostly waiting on Slack or AWS;
 # 64 lets a raid's burst of commands from many moderators run side by side.
 LISTENER_THREADS = 64
+# Within gunicorn's graceful_timeout (30 s), so the worker is never killed while it waits.
+SHUTDOWN_SECONDS = 25.0
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +49,82 @@ def _configured_region(session: boto3.session.Session | None) -> tuple[str, ...]
     return (region,) if region else ()
 
 
-def create_app(settings: Settings, *, aws_session: boto3.session.Session | None = None) -> App:
+class ListenerExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool, counting what runs in it: acks return early, kicks go on after them, and a
+    shutdown must wait for those."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._busy += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[Any]) -> None:
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if body.get("type") == "event_callback":
+        return f"event:{body.get('event', {}).get('type')}"
+    return str(body.get("command") or body.get("type") or "unknown")
+
+
+class LoggedApp(App):
+    """Bolt's App with one structured line per request from Slack, timed to its acknowledgement. Both the
+    WSGI and the Socket Mode adapter come through dispatch(), so both modes log alike."""
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        started = time.monotonic()
+        response = super().dispatch(req)
+        log.info(
+            "request",
+            extra={"fields": {"kind": _kind(req.body), "mode": req.mode, "status": response.status,
+                              "ms": round((time.monotonic() - started) * 1000, 1)}},
+        )  # fmt: skip
+        return response
+
+
+@dataclass
+class Bot:
+    app: App
+    services: Services
+    executor: ListenerExecutor
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """For GET /healthz: no secrets, just whether the case store answers."""
+        try:
+            self.services.store.ping()
+            store = "ok"
+        except Exception as error:  # any failure means unhealthy; the reason goes to the log, not the caller
+            log.warning("health check: case store failed", extra={"fields": {"error": type(error).__name__}})
+            store = "error"
+        mode = "socket" if self.services.settings.socket_mode else "http"
+        return store == "ok", {"version": __version__, "mode": mode, "store": store}
+
+    def shutdown(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """Let in-flight kicks and their audit posts finish (at most `timeout` seconds), then stop."""
+        started = time.monotonic()
+        log.info("shutting down: finishing in-flight work")
+        finished = self.executor.wait_idle(timeout)
+        self.services.outbox.stop(max(1.0, timeout - (time.monotonic() - started)))
+        self.services.moderators.close()
+        self.services.rooms.close()
+        log.info("stopped", extra={"fields": {"finished": finished, "ms": round((time.monotonic() - started) * 1000)}})
+
+
+def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None = None) -> Bot:
     client = web_client(settings.bot_token, settings.api_url)
     moderators = ModeratorDirectory(
         users=settings.moderators,
@@ -49,11 +134,12 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
     )
     bolt_logger = logging.getLogger("slack_bolt")
     bolt_logger.addFilter(_SameTokenNotice())
-    app = App(
+    executor = ListenerExecutor()
+    app = LoggedApp(
         client=client,
         signing_secret=settings.signing_secret,
         request_verification_enabled=not settings.socket_mode,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=executor,
         logger=bolt_logger,
     )
     store = open_store(settings.store)
@@ -64,7 +150,8 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
     outbox = AuditOutbox(
         store, settings.audit_channel, lambda record: post_message(client, settings.audit_channel, record)
     )
-    listeners.register(app, Services(settings, moderators, gateway, store, outbox, rooms))
+    services = Services(settings, moderators, gateway, store, outbox, rooms)
+    listeners.register(app, services)
     if not moderators.configured:
         log.warning(
             "no moderators configured: set IVS_KICK_MODERATOR_GROUP (a user group ID) and/or IVS_KICK_MODERATORS "
@@ -73,4 +160,4 @@ def create_app(settings: Settings, *, aws_session: boto3.session.Session | None 
     moderators.warm()
     rooms.refresh()  # the form's picker and name look-ups start from a listing, not from an empty cache
     outbox.start()
-    return app
+    return Bot(app, services, executor)

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 from dotenv import load_dotenv
-from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
-from .app import create_app
+from .app import Bot, create_bot
 from .logs import configure_logging
 from .settings import Settings, SettingsError, load_settings
 
@@ -50,10 +49,10 @@ def slack_refused(settings: Settings, error: Exception) -> SystemExit:
     )
 
 
-def prepared_app(settings: Settings) -> App:
-    """The app, after the case store opened and Slack confirmed the bot token (auth.test)."""
+def prepared_bot(settings: Settings) -> Bot:
+    """The bot, after the case store opened and Slack confirmed the bot token (auth.test)."""
     try:
-        return create_app(settings)
+        return create_bot(settings)
     except (BoltError, SlackClientError) as error:
         raise slack_refused(settings, error) from None
     except (BotoCoreError, ClientError, sqlite3.Error, OSError) as error:

@@ -145,4 +145,7 @@ class CaseStore(Protocol):
     def load_draft(self, key: str, now: datetime) -> str | None:
         """The draft's payload, or None when unknown or expired."""
 
+    def ping(self) -> None:
+        """Raise if the store cannot be reached (for health checks)."""
+
     def close(self) -> None: ...

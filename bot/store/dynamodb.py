@@ -172,7 +172,10 @@ class DynamoCaseStore:
         self._owns_client = client is None
         self._client = client if client is not None else boto3.client("dynamodb")
         # Fail at start-up, not at the first kick, when the table is missing or the bot may not read it.
-        self._client.get_item(TableName=table_name, Key=_key(COUNTER))
+        self.ping()
+
+    def ping(self) -> None:
+        self._client.get_item(TableName=self.table_name, Key=_key(COUNTER))
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -247,6 +247,9 @@ class SqliteCaseStore:
         for number in sorted(numbers):
             yield self._load(number)
 
+    def ping(self) -> None:
+        self._query("SELECT 1", ())
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
