@@ -90,9 +90,20 @@ def shown(value: str) -> str:
     return f"\u201c{visible}\u201d"
 
 
+# Characters that reorder how text around them is shown: in an audit post they could make one ID or reason
+# read as another.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_ZERO_WIDTH_JOINER = "\u200d"  # part of emoji sequences such as 👨‍👩‍👧
+
+
 def _has_control_chars(value: str, *, allow_newlines: bool) -> bool:
     allowed = "\n\t" if allow_newlines else ""
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
+
+
+def _has_invisible_chars(value: str) -> bool:
+    """Format characters (zero-width spaces, direction marks) make two different IDs look the same."""
+    return any(unicodedata.category(ch) == "Cf" and ch != _ZERO_WIDTH_JOINER for ch in value)
 
 
 def _check_length(field: str, label: str, value: str, rule: FieldRule) -> None:
@@ -117,10 +128,11 @@ def validate_room(value: str) -> str:
 
 def validate_user(value: str) -> str:
     _check_length("user", "User ID", value, user_rule())
-    if not value.strip() or _has_control_chars(value, allow_newlines=False):
+    if not value.strip() or _has_control_chars(value, allow_newlines=False) or _has_invisible_chars(value):
         raise InvalidField(
             "user",
-            f"User ID must be visible text without control characters or line breaks; got {shown(value)}.",
+            "User ID must be visible text without control, zero-width or text-direction characters or line "
+            f"breaks; got {shown(value)}.",
         )
     return value
 
@@ -131,8 +143,10 @@ def validate_reason(value: str | None) -> str | None:
         return None
     value = value.strip()
     _check_length("reason", "Reason", value, reason_rule())
-    if _has_control_chars(value, allow_newlines=True):
-        raise InvalidField("reason", f"Reason must not contain control characters; got {shown(value)}.")
+    if _has_control_chars(value, allow_newlines=True) or any(ch in _BIDI_CONTROLS for ch in value):
+        raise InvalidField(
+            "reason", f"Reason must not contain control or text-direction characters; got {shown(value)}."
+        )
     return value
 
 

@@ -154,3 +154,11 @@ def test_five_hundred_users_pass_and_five_hundred_and_one_are_refused_with_the_c
 def test_one_bad_id_in_a_list_refuses_the_whole_request_before_anything_runs():
     parsed = parse_command(f"{ROOM} ok1,{'x' * 129},ok2")
     assert isinstance(parsed, ParseError) and parsed.field == "user" and "129" in parsed.message
+
+
+def test_direction_and_zero_width_characters_are_refused_where_they_could_disguise_text():
+    assert parse_command(f"{ROOM} \u202eresu").field == "user"
+    assert parse_command(f"{ROOM} vie\u200bwer").field == "user"
+    assert parse_command(f"{ROOM} viewer spam \u202e").field == "reason"
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"  # joined emoji stay allowed
+    assert parse_command(f"{ROOM} {family}").user_ids == (family,)
