@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 import re
 import secrets
 import socket
@@ -45,6 +46,13 @@ LIST_ROOMS = "ListRooms"
 OPERATIONS = (DISCONNECT_USER, GET_ROOM, LIST_ROOMS)
 OPERATION_NAME = DISCONNECT_USER  # the operation `calls` records; the bot's only write
 INTERNAL_SERVER_ERROR = "InternalServerError"
+# Random faults set_chaos() can inject into DisconnectUser. `drop` and `timeout` happen after the call was
+# carried out, as when the network loses an answer: the viewer *was* disconnected, the client never hears so.
+CHAOS_KINDS = ("throttling", "server_error", "slow", "drop", "timeout")
+# Timeouts cost a client its whole read timeout, so they are opt-in.
+DEFAULT_CHAOS_KINDS = ("throttling", "server_error", "slow", "drop")
+# Longer than the bot's botocore read_timeout (10 s), so a held answer is a read timeout to the client.
+_DEFAULT_HOLD = 11.0
 
 _SIGV4_ALGORITHM = "AWS4-HMAC-SHA256"
 _SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
@@ -79,6 +87,28 @@ class DisconnectCall:
     error: str | None
     at: float  # time.monotonic() on arrival
     raw_body: bytes
+    invocation_id: str | None = None  # amz-sdk-invocation-id: the same on every retry of one SDK call
+    attempt: int | None = None  # from amz-sdk-request: 1 for the first try, 2 for the first retry…
+    fault: str | None = None  # the chaos kind injected into this request, if any
+    answered: bool = True  # False when chaos closed the connection instead of answering
+
+    @property
+    def took_effect(self) -> bool:
+        """The user was disconnected, whether or not the answer reached the client."""
+        return self.status == 200
+
+
+@dataclass(frozen=True)
+class ChaosFault:
+    """A fault set_chaos() injected, so a soak can tally them and tell a lost answer from a refused call."""
+
+    operation: str
+    kind: str  # one of CHAOS_KINDS
+    took_effect: bool  # the call was carried out (for DisconnectUser: the user was disconnected)
+    room_arn: str | None
+    user_id: str | None
+    invocation_id: str | None
+    at: float  # time.monotonic() on arrival
 
 
 @dataclass(frozen=True)
@@ -436,6 +466,15 @@ class _Injection:
     members: Mapping[str, object]
 
 
+@dataclass(frozen=True)
+class _Chaos:
+    seed: int
+    rate: float
+    kinds: tuple[str, ...]
+    slow: tuple[float, float]
+    hold: float
+
+
 @dataclass
 class _Seen:
     """What was learned about a request so far, so rejected calls are still recorded usefully."""
@@ -446,6 +485,8 @@ class _Seen:
     room_arn: str | None = None
     user_id: str | None = None
     reason: str | None = None
+    fault: str | None = None  # chaos injected into this request
+    fault_delay: float = 0.0  # how long chaos holds the answer (slow) or the connection (timeout)
 
 
 @dataclass(frozen=True)
@@ -454,12 +495,22 @@ class _Answer:
     headers: list[tuple[str, str]]
     body: bytes
     delay: float
+    drop: bool = False  # close the connection after the delay instead of answering
 
 
 def _room_parts(arn: str) -> tuple[str, str, str]:
     """(region, account, room id) of an ARN already known to match the RoomIdentifier pattern."""
     _, _, _, region, account, resource = arn.split(":", 5)
     return region, account, resource.split("/", 1)[1]
+
+
+def _attempt_number(header: str | None) -> int | None:
+    """The attempt botocore numbers in `amz-sdk-request: attempt=2; max=3`."""
+    for part in (header or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "attempt" and value.isdigit():
+            return int(value)
+    return None
 
 
 def _iso8601(moment: datetime) -> str:
@@ -574,6 +625,9 @@ class _Handler(BaseHTTPRequestHandler):
         answer = self.server.fake._answer(self.command, self.path, self.headers, body)
         if answer.delay > 0:
             self.server.fake._stopping.wait(answer.delay)
+        if answer.drop:
+            self.close_connection = True  # the connection closes with no answer at all
+            return
         try:
             self.send_response(answer.status)
             for name, value in answer.headers:
@@ -624,6 +678,9 @@ class FakeIvsChat:
         self._calls: list[DisconnectCall] = []
         self._requests: list[OperationCall] = []
         self._delays: dict[str, float] = {name: 0.0 for name in OPERATIONS}
+        self._chaos: _Chaos | None = None
+        self._chaos_draws = 0
+        self._chaos_log: list[ChaosFault] = []
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -786,6 +843,56 @@ class FakeIvsChat:
             for name in names:
                 self._delays[name] = seconds
 
+    def set_chaos(
+        self,
+        *,
+        seed: int,
+        rate: float,
+        kinds: tuple[str, ...] | list[str] = DEFAULT_CHAOS_KINDS,
+        slow: tuple[float, float] = (1.0, 3.0),
+        hold: float = _DEFAULT_HOLD,
+    ) -> None:
+        """Inject random faults into a share `rate` of DisconnectUser calls, as a flaky network and AWS would.
+
+        The n-th call since set_chaos draws from a generator seeded with (seed, n), so a seed replays the same
+        faults call for call. Kinds: `throttling` (ThrottlingException), `server_error` (500
+        InternalServerError), `slow` (answered after `slow` seconds, at random), `drop` (carried out, then the
+        connection closed unanswered) and `timeout` (carried out, then the connection held `hold` seconds and
+        closed). Only the last two, and `slow`, disconnect the user. Faults queued with fail_next() come first;
+        `rate` 0 turns chaos off.
+        """
+        chosen = tuple(dict.fromkeys(kinds))
+        unknown = set(chosen) - set(CHAOS_KINDS)
+        if unknown or not chosen:
+            raise ValueError(f"kinds must be some of {CHAOS_KINDS}, got {sorted(unknown) or 'none'}")
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        if not 0 <= slow[0] <= slow[1] or hold <= 0:
+            raise ValueError("slow must be (low, high) with 0 <= low <= high, and hold positive")
+        with self._cond:
+            self._chaos_draws = 0
+            self._chaos = _Chaos(seed, rate, chosen, (float(slow[0]), float(slow[1])), hold) if rate > 0 else None
+
+    def calm(self) -> None:
+        """Stop injecting random faults (answers already held still time out)."""
+        with self._cond:
+            self._chaos = None
+
+    def _draw_fault(self) -> tuple[str, float] | None:
+        """The chaos for the next DisconnectUser, if any: its kind and how long it holds the answer."""
+        with self._cond:
+            chaos = self._chaos
+            if chaos is None:
+                return None
+            n = self._chaos_draws
+            self._chaos_draws += 1
+        rng = random.Random(f"{chaos.seed}/{DISCONNECT_USER}/{n}")
+        if rng.random() >= chaos.rate:
+            return None
+        kind = rng.choice(chaos.kinds)
+        delay = {"slow": rng.uniform(*chaos.slow), "timeout": chaos.hold}.get(kind, 0.0)
+        return kind, delay
+
     def _operation(self, name: str) -> _OperationSpec:
         spec = self._spec.operations.get(name)
         if spec is None:
@@ -812,8 +919,35 @@ class FakeIvsChat:
         return [call for call in self.requests if call.operation == name]
 
     def disconnects(self) -> list[DisconnectCall]:
-        """Only the calls that actually disconnected someone."""
+        """Only the calls that actually disconnected someone (answered or not)."""
         return [call for call in self.calls if call.status == 200]
+
+    def disconnect_count(self, room_arn: str, user_id: str) -> int:
+        """Requests that disconnected this user from this room, SDK retries of one call included."""
+        return sum(1 for call in self.disconnects() if call.room_arn == room_arn and call.user_id == user_id)
+
+    def disconnect_invocations(self, room_arn: str, user_id: str) -> int:
+        """SDK calls that disconnected this user: a retry after a lost answer is the same call (same
+        amz-sdk-invocation-id), so this counts what the caller asked for, not what the network repeated."""
+        seen = {
+            call.invocation_id or call.request_id
+            for call in self.disconnects()
+            if call.room_arn == room_arn and call.user_id == user_id
+        }
+        return len(seen)
+
+    @property
+    def chaos_log(self) -> list[ChaosFault]:
+        """Every fault set_chaos() injected, in arrival order."""
+        with self._cond:
+            return list(self._chaos_log)
+
+    def chaos_tally(self) -> dict[str, int]:
+        """How many faults of each kind were injected so far."""
+        tally: dict[str, int] = {}
+        for fault in self.chaos_log:
+            tally[fault.kind] = tally.get(fault.kind, 0) + 1
+        return tally
 
     def wait_for_calls(self, count: int = 1, timeout: float = 5.0) -> list[DisconnectCall]:
         """Block until at least `count` calls arrived; the bot calls AWS from its own threads."""
@@ -846,11 +980,19 @@ class FakeIvsChat:
                 raise self._unknown_operation(method, raw_path)
             fields = self._decode(body)
             self._validate(spec, fields)
-            payload = self._operate(spec, principal, fields)
+            payload = self._operate(spec, principal, fields, seen)
         except _Reply as reply:
             status, code, namespace, payload = reply.status, reply.code, reply.namespace, reply.body
+        invocation_id = headers.get("amz-sdk-invocation-id")
+        attempt = _attempt_number(headers.get("amz-sdk-request"))
+        drop = seen.fault in ("drop", "timeout")
         with self._cond:
-            delay = self._delays[spec.name] if spec is not None else 0.0
+            delay = (self._delays[spec.name] if spec is not None else 0.0) + seen.fault_delay
+            if seen.fault is not None and spec is not None:
+                fault = ChaosFault(
+                    spec.name, seen.fault, status == 200, seen.room_arn, seen.user_id, invocation_id, arrived
+                )
+                self._chaos_log.append(fault)
             if spec is not None:
                 self._requests.append(
                     OperationCall(
@@ -878,6 +1020,10 @@ class FakeIvsChat:
                             error=code,
                             at=arrived,
                             raw_body=body,
+                            invocation_id=invocation_id,
+                            attempt=attempt,
+                            fault=seen.fault,
+                            answered=not drop,
                         )
                     )
                 self._cond.notify_all()
@@ -889,7 +1035,7 @@ class FakeIvsChat:
         ]
         if code is not None:
             out.append(("x-amzn-ErrorType", f"{code}:{namespace}"))
-        return _Answer(status, out, encoded, delay)
+        return _Answer(status, out, encoded, delay, drop)
 
     def _authenticate(
         self, method: str, raw_path: str, query: str, headers: Message, body: bytes, seen: _Seen
@@ -1096,7 +1242,9 @@ class FakeIvsChat:
             fieldList=entries,
         )
 
-    def _operate(self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _operate(
+        self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any], seen: _Seen | None = None
+    ) -> dict[str, Any]:
         """The operation proper, after any injected failure; returns the response body."""
         room_id: str | None = None
         if spec.room_rule is not None:
@@ -1106,6 +1254,20 @@ class FakeIvsChat:
             injection = queue.popleft() if queue else None
         if injection is not None:
             raise self._injected(injection, room_id)
+        fault = self._draw_fault() if spec.name == DISCONNECT_USER and seen is not None else None
+        if fault is not None:
+            assert seen is not None
+            seen.fault, seen.fault_delay = fault
+            if seen.fault == "throttling":
+                raise self._modeled_error(
+                    "ThrottlingException",
+                    "Rate exceeded",
+                    resourceId=room_id,
+                    resourceType="ROOM",
+                    limit=self.tps_limit,
+                )
+            if seen.fault == "server_error":
+                raise self._injected(_Injection(INTERNAL_SERVER_ERROR, 500, {}), room_id)
         if spec.name == DISCONNECT_USER:
             self._disconnect_user(spec, principal, fields)
             return {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import secrets
 import threading
 import time
@@ -39,7 +40,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-__all__ = ["Ack", "Call", "FakeSlack", "ResponsePost"]
+__all__ = ["CHAOS_KINDS", "RESPONSE_URL", "Ack", "Call", "ChaosFault", "FakeSlack", "ResponsePost"]
 
 _log = logging.getLogger(__name__)
 
@@ -61,6 +62,16 @@ _MAX_TITLE = 24
 _MAX_PRIVATE_METADATA = 3000
 _MAX_ID = 255
 _RATE_WINDOW = 60.0
+
+# Random faults set_chaos() can inject, as Slack shows them to a client: a 429 with Retry-After, a 500 or 503,
+# a connection closed before Slack read the call, and an answer that never comes (the call was carried out).
+CHAOS_KINDS = ("ratelimited", "server_error", "drop", "timeout")
+# Left out of chaos unless named: without them a bot cannot even start.
+_CHAOS_EXEMPT = frozenset({"auth.test", "apps.connections.open"})
+# The name chaos_log gives posts to response URLs.
+RESPONSE_URL = "response_url"
+# Longer than slack_sdk's default timeout (and the bot's 10 s), so a held answer is a timeout to the client.
+_DEFAULT_HOLD = 11.0
 
 _MODAL_KEYS = frozenset(
     {
@@ -126,6 +137,17 @@ class Call:
 
 
 @dataclass(frozen=True)
+class ChaosFault:
+    """A fault set_chaos() injected, so a soak can tally them and tell a lost answer from a refused call."""
+
+    method: str  # a Web API method, or RESPONSE_URL
+    kind: str  # one of CHAOS_KINDS
+    applied: bool  # Slack carried the call out (a timeout): only its answer was lost
+    at: float  # time.monotonic() on arrival
+    call: Call | None = None  # the recorded call, when one was recorded
+
+
+@dataclass(frozen=True)
 class ResponsePost:
     """A body the bot POSTed to a response URL (what the user would see)."""
 
@@ -162,6 +184,28 @@ class _Injection:
     remaining: int
 
 
+@dataclass(frozen=True)
+class _Chaos:
+    seed: int
+    rate: float
+    methods: frozenset[str] | None
+    kinds: tuple[str, ...]
+    response_urls: bool
+    hold: float
+
+    def covers(self, name: str) -> bool:
+        if name == RESPONSE_URL:
+            return self.response_urls
+        return name not in _CHAOS_EXEMPT if self.methods is None else name in self.methods
+
+
+@dataclass(frozen=True)
+class _Fault:
+    kind: str
+    status: int  # the status a refusing fault answers with; 0 for faults that never answer
+    hold: float  # seconds a timeout keeps the connection open before dropping it
+
+
 @dataclass
 class _Trigger:
     issued_at: float
@@ -194,6 +238,7 @@ class _Outcome:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    lost_after: float | None = None  # chaos: close the connection after this many seconds instead of answering
 
 
 class _ApiError(Exception):
@@ -540,6 +585,9 @@ class FakeSlack:
         self._injections: dict[str, deque[_Injection]] = {}
         self._delays: dict[str, float] = {}
         self._rate_windows: dict[tuple[str, str], deque[float]] = {}
+        self._chaos: _Chaos | None = None
+        self._chaos_draws: dict[str, int] = {}
+        self._stopping = threading.Event()
 
         # recordings
         self.calls: list[Call] = []
@@ -553,6 +601,7 @@ class FakeSlack:
         self.unmatched_socket_messages: list[Any] = []
         self.socket_connections_opened = 0
         self.internal_errors: list[str] = []  # tracebacks of bugs in the fake itself
+        self.chaos_log: list[ChaosFault] = []  # every fault set_chaos() injected, in arrival order
 
         # servers
         self._http: ThreadingHTTPServer | None = None
@@ -581,6 +630,7 @@ class FakeSlack:
         """Start the HTTP and WebSocket servers on ephemeral ports."""
         if self._http is not None:
             raise RuntimeError("FakeSlack already started")
+        self._stopping.clear()
         self._http = _BurstReadyHTTPServer((_HOST, 0), _make_http_handler(self))
         self._http.daemon_threads = True
         self._ws = serve(
@@ -604,7 +654,8 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
-        """Close Socket Mode connections and stop both servers."""
+        """Close Socket Mode connections and stop both servers; answers held by chaos are dropped at once."""
+        self._stopping.set()
         if self._ws is not None:
             self._ws.shutdown()
             self._ws = None
@@ -715,6 +766,74 @@ class FakeSlack:
             else:
                 self._delays[method] = seconds
 
+    def set_chaos(
+        self,
+        *,
+        seed: int,
+        rate: float,
+        methods: set[str] | None = None,
+        kinds: Iterable[str] = CHAOS_KINDS,
+        response_urls: bool = False,
+        hold: float = _DEFAULT_HOLD,
+    ) -> None:
+        """Inject random faults into a share ``rate`` of calls, as an unreliable network and Slack would.
+
+        Each call to a covered method draws from a generator seeded with (seed, method, how many calls that
+        method had since set_chaos), so a seed replays the same faults call for call. ``methods`` None covers
+        every Web API method except auth.test and apps.connections.open; ``response_urls`` adds posts to
+        response URLs. Kinds: ``ratelimited`` (429, Retry-After: 1), ``server_error`` (500 or 503), ``drop``
+        (the request is read, then the connection closed: nothing happened) and ``timeout`` (the call is
+        carried out, then the answer is held ``hold`` seconds and the connection closed). Faults queued with
+        fail_next() come first. ``rate`` 0 turns chaos off.
+        """
+        chosen = tuple(dict.fromkeys(kinds))
+        unknown = set(chosen) - set(CHAOS_KINDS)
+        if unknown or not chosen:
+            raise ValueError(f"kinds must be some of {CHAOS_KINDS}, got {sorted(unknown) or 'none'}")
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        if hold <= 0:
+            raise ValueError("hold must be positive")
+        with self._lock:
+            self._chaos_draws.clear()
+            self._chaos = (
+                _Chaos(seed, rate, frozenset(methods) if methods is not None else None, chosen, response_urls, hold)
+                if rate > 0
+                else None
+            )
+
+    def calm(self) -> None:
+        """Stop injecting random faults (answers already held still time out)."""
+        with self._lock:
+            self._chaos = None
+
+    def chaos_tally(self) -> dict[str, int]:
+        """How many faults of each kind were injected so far."""
+        with self._lock:
+            tally: dict[str, int] = {}
+            for fault in self.chaos_log:
+                tally[fault.kind] = tally.get(fault.kind, 0) + 1
+            return tally
+
+    def _draw_fault(self, name: str) -> _Fault | None:
+        """Whether this call to ``name`` gets a fault, decided by the seed and the call's place in line."""
+        with self._lock:
+            chaos = self._chaos
+            if chaos is None or not chaos.covers(name):
+                return None
+            n = self._chaos_draws.get(name, 0)
+            self._chaos_draws[name] = n + 1
+        rng = random.Random(f"{chaos.seed}/{name}/{n}")
+        if rng.random() >= chaos.rate:
+            return None
+        kind = rng.choice(chaos.kinds)
+        status = {"ratelimited": 429, "server_error": rng.choice((500, 503))}.get(kind, 0)
+        return _Fault(kind, status, chaos.hold)
+
+    def _note_fault(self, name: str, fault: _Fault, arrived: float, call: Call | None = None) -> None:
+        with self._lock:
+            self.chaos_log.append(ChaosFault(name, fault.kind, fault.kind == "timeout", arrived, call))
+
     # ------------------------------------------------------------------ recordings & waiting
 
     def calls_to(self, method: str) -> list[Call]:
@@ -788,6 +907,9 @@ class FakeSlack:
         if parts.path.startswith("/api/"):
             method = parts.path[len("/api/") :]
             outcome = self._web_api(method, parts.query, body, handler, arrived)
+            if outcome.lost_after is not None:
+                self._lose_answer(handler, outcome.lost_after)
+                return
             with self._lock:
                 delay = self._delays.get(method, 0.0)
             if delay:
@@ -796,10 +918,30 @@ class FakeSlack:
             headers = {"X-Slack-Req-Id": secrets.token_hex(16), **outcome.headers}
             _write(handler, outcome.status, payload, "application/json; charset=utf-8", headers)
         elif parts.path.startswith("/commands/"):
+            fault = self._draw_fault(RESPONSE_URL)
+            if fault is not None:
+                self._note_fault(RESPONSE_URL, fault, arrived)
+            if fault is not None and fault.kind == "drop":
+                self._lose_answer(handler, 0.0)
+                return
+            if fault is not None and fault.status:
+                headers = {"Retry-After": "1"} if fault.status == 429 else {}
+                text = "rate_limited" if fault.status == 429 else "internal_error"
+                _write(handler, fault.status, text.encode("utf-8"), "text/html", headers)
+                return
             status, text = self._response_url_post(parts.path, verb, body, handler, arrived)
+            if fault is not None:  # a timeout: the reply was shown, its answer never comes
+                self._lose_answer(handler, fault.hold)
+                return
             _write(handler, status, text.encode("utf-8"), "text/html", {})
         else:
             _write(handler, 404, b"not found", "text/plain", {})
+
+    def _lose_answer(self, handler: BaseHTTPRequestHandler, after: float) -> None:
+        """Chaos: keep the client waiting ``after`` seconds, then close the connection without an answer."""
+        if after > 0:
+            self._stopping.wait(after)
+        handler.close_connection = True
 
     def _web_api(
         self, method: str, query: str, body: bytes, handler: BaseHTTPRequestHandler, arrived: float
@@ -812,12 +954,16 @@ class FakeSlack:
         except _BadRequest as exc:
             warnings = []
             outcome = _Outcome(200, {"ok": False, "error": exc.error})
+        if outcome.status == 0:
+            return outcome  # dropped by chaos before Slack read it: no call happened
         if warnings:
             outcome.body["warning"] = ",".join(warnings)
             outcome.body.setdefault("response_metadata", {})["warnings"] = warnings
         call = Call(method=method, params=params, token=token, at=arrived, status=outcome.status, response=outcome.body)
         with self._lock:
             self.calls.append(call)
+            if outcome.lost_after:
+                self._note_fault(method, _Fault("timeout", 0, outcome.lost_after), arrived, call)
         return outcome
 
     def _read_args(
@@ -879,6 +1025,29 @@ class FakeSlack:
             headers = {"Retry-After": str(injected.retry_after)} if injected.retry_after is not None else {}
             return _Outcome(injected.status, {"ok": False, "error": injected.error}, headers)
 
+        fault = self._draw_fault(method)
+        if fault is not None and fault.kind != "timeout":
+            self._note_fault(method, fault, arrived)
+            if fault.kind == "drop":
+                return _Outcome(0, {}, lost_after=0.0)
+            if fault.status == 429:
+                return _Outcome(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+            error = "internal_error" if fault.status == 500 else "service_unavailable"
+            return _Outcome(fault.status, {"ok": False, "error": error})
+        outcome = self._carry_out(method, implementation, params, token, arrived)
+        if fault is not None:  # a timeout: Slack did the work, the client never hears of it
+            outcome.lost_after = fault.hold
+        return outcome
+
+    def _carry_out(
+        self,
+        method: str,
+        implementation: Callable[[dict[str, Any], float], dict[str, Any]],
+        params: dict[str, Any],
+        token: str,
+        arrived: float,
+    ) -> _Outcome:
+        """The call as Slack handles it once it got through: rate limits, then the method itself."""
         retry_after = self._rate_limit(method, token, arrived)
         if retry_after is not None:
             return _Outcome(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})

@@ -24,7 +24,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError, ParamValidationError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, ParamValidationError, ReadTimeoutError
 from botocore.loaders import Loader
 
 from tests.fakes.ivschat import FakeIvsChat
@@ -726,3 +726,118 @@ def test_add_room_name_tags_and_update(fake: FakeIvsChat, make_client: ClientFac
     assert (again["name"], again["tags"], again["createTime"]) == ("renamed", {"k": "v"}, created)
     assert again["updateTime"] > created
     assert _arns(client.list_rooms()) == [ROOM, _room("LaterRoom123")]  # most recently updated first
+
+
+# --------------------------------------------------------------------------------------------
+# Chaos: random faults, and whether each one disconnected the viewer
+# --------------------------------------------------------------------------------------------
+
+
+def test_chaos_throttling_and_server_errors_disconnect_nobody(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    fake.set_chaos(seed=1, rate=1.0, kinds=("throttling",))
+    with pytest.raises(ClientError) as throttled:
+        make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    fake.set_chaos(seed=1, rate=1.0, kinds=("server_error",))
+    with pytest.raises(ClientError) as failed:
+        make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+
+    assert _error(throttled)[:2] == ("ThrottlingException", 429)
+    assert throttled.value.response["resourceId"] == "AbCdEf123456"
+    assert _error(failed)[:2] == ("InternalServerError", 500)
+    assert fake.disconnect_count(ROOM, "viewer-1") == 0
+    assert [(f.kind, f.took_effect, f.user_id) for f in fake.chaos_log] == [
+        ("throttling", False, "viewer-1"),
+        ("server_error", False, "viewer-1"),
+    ]
+
+
+def test_chaos_drop_disconnects_the_user_but_loses_the_answer(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    fake.set_chaos(seed=1, rate=1.0, kinds=("drop",))
+
+    with pytest.raises(ConnectionClosedError):
+        make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+
+    [call] = fake.calls
+    assert call.took_effect and not call.answered and call.fault == "drop"
+    assert fake.disconnect_count(ROOM, "viewer-1") == 1
+    assert [(f.kind, f.took_effect) for f in fake.chaos_log] == [("drop", True)]
+
+
+def test_a_retry_after_a_lost_answer_is_one_invocation_disconnecting_twice(
+    fake: FakeIvsChat, make_client: ClientFactory
+) -> None:
+    fake.set_chaos(seed=1, rate=1.0, kinds=("drop",))
+
+    with pytest.raises(ConnectionClosedError):
+        make_client(attempts=2).disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    fake.calm()
+    make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")  # the caller asks again, on purpose
+
+    calls = fake.calls
+    assert [c.attempt for c in calls] == [1, 2, 1]
+    assert calls[0].invocation_id == calls[1].invocation_id != calls[2].invocation_id
+    assert fake.disconnect_count(ROOM, "viewer-1") == 3
+    assert fake.disconnect_invocations(ROOM, "viewer-1") == 2
+    assert fake.disconnect_invocations(ROOM, "someone-else") == 0
+
+
+def test_chaos_timeout_disconnects_and_holds_the_answer_past_the_read_timeout(
+    fake: FakeIvsChat, make_client: ClientFactory
+) -> None:
+    fake.set_chaos(seed=1, rate=1.0, kinds=("timeout",), hold=0.6)
+
+    with pytest.raises(ReadTimeoutError):
+        make_client(read_timeout=0.2).disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+
+    [call] = fake.wait_for_calls(1)
+    assert call.took_effect and not call.answered and call.fault == "timeout"
+    assert fake.chaos_tally() == {"timeout": 1}
+
+
+def test_chaos_slow_answers_late_and_disconnects(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    fake.set_chaos(seed=1, rate=1.0, kinds=("slow",), slow=(0.2, 0.3))
+    started = time.monotonic()
+
+    make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+
+    assert 0.2 <= time.monotonic() - started < 1.0
+    assert fake.calls[0].answered and fake.disconnect_count(ROOM, "viewer-1") == 1
+
+
+def test_chaos_is_replayed_by_its_seed_and_spares_other_operations() -> None:
+    def outcomes(seed: int) -> list[str]:
+        with FakeIvsChat() as server:
+            server.add_room(ROOM)
+            server.set_chaos(seed=seed, rate=0.5, kinds=("throttling", "server_error"))
+            client = boto3.session.Session(
+                aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+            ).client(
+                "ivschat",
+                endpoint_url=server.url,
+                config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}),
+            )
+            seen = []
+            for n in range(20):
+                try:
+                    client.disconnect_user(roomIdentifier=ROOM, userId=f"viewer-{n}")
+                    seen.append("ok")
+                except ClientError as error:
+                    seen.append(error.response["Error"]["Code"])
+            client.get_room(identifier=ROOM)  # never faulted
+            return seen
+
+    first = outcomes(5)
+    assert first == outcomes(5) and first != outcomes(6)
+    assert {"ok", "ThrottlingException", "InternalServerError"} == set(first)
+
+
+def test_calm_or_rate_0_turns_chaos_off(fake: FakeIvsChat, make_client: ClientFactory) -> None:
+    fake.set_chaos(seed=1, rate=1.0, kinds=("server_error",))
+    fake.calm()
+    make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
+    fake.set_chaos(seed=1, rate=0)
+    make_client().disconnect_user(roomIdentifier=ROOM, userId="viewer-2")
+
+    assert not fake.chaos_log and len(fake.disconnects()) == 2
+    with pytest.raises(ValueError):
+        fake.set_chaos(seed=1, rate=0.5, kinds=("meteor",))

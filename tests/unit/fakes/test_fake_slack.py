@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, FixedValueRetryIntervalCalculator
 from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
@@ -24,7 +25,7 @@ from slack_sdk.webhook import WebhookClient
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import RESPONSE_URL, FakeSlack
 
 
 @pytest.fixture
@@ -360,6 +361,150 @@ def test_wait_for_times_out_with_context(fake: FakeSlack) -> None:
     bot_client(fake).auth_test()
     with pytest.raises(AssertionError, match="auth.test -> ok"):
         fake.wait_for_calls("chat.postMessage", timeout=0.1)
+
+
+# --------------------------------------------------------------------------- chaos
+
+
+def post_once(fake: FakeSlack, **kwargs: Any) -> Any:
+    """One chat.postMessage with no client-side retries, so each fault shows as the client meets it."""
+    return bot_client(fake, retry_handlers=[], **kwargs).chat_postMessage(channel="C1", text="hi")
+
+
+def test_chaos_ratelimited_answers_429_with_retry_after_1(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    fake.set_chaos(seed=1, rate=1.0, kinds=("ratelimited",))
+
+    with pytest.raises(SlackApiError) as excinfo:
+        post_once(fake)
+
+    assert excinfo.value.response.status_code == 429
+    assert api_error(excinfo) == "ratelimited"
+    assert excinfo.value.response.headers["Retry-After"] == "1"
+    assert not fake.messages
+    assert [(f.method, f.kind, f.applied) for f in fake.chaos_log] == [("chat.postMessage", "ratelimited", False)]
+
+
+def test_chaos_server_errors_are_500_or_503_and_change_nothing(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    fake.set_chaos(seed=3, rate=1.0, kinds=("server_error",))
+
+    statuses = set()
+    for _ in range(12):
+        with pytest.raises(SlackApiError) as excinfo:
+            post_once(fake)
+        statuses.add(excinfo.value.response.status_code)
+
+    assert statuses == {500, 503}
+    assert not fake.messages and fake.chaos_tally() == {"server_error": 12}
+
+
+def test_chaos_drop_closes_the_connection_before_slack_reads_the_call(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    fake.set_chaos(seed=1, rate=1.0, kinds=("drop",))
+
+    with pytest.raises((ConnectionError, urllib.error.URLError)):
+        post_once(fake)
+
+    assert not fake.messages and not fake.calls_to("chat.postMessage")
+    assert [(f.kind, f.applied, f.call) for f in fake.chaos_log] == [("drop", False, None)]
+
+
+def test_chaos_drops_are_ridden_out_by_slack_sdk_retries_and_post_once(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    fake.set_chaos(seed=7, rate=0.5, kinds=("drop",))
+    retry = ConnectionErrorRetryHandler(max_retry_count=8, interval_calculator=FixedValueRetryIntervalCalculator(0.01))
+    client = bot_client(fake, retry_handlers=[retry])
+
+    for n in range(6):
+        client.chat_postMessage(channel="C1", text=f"post {n}")
+
+    assert [m["text"] for m in fake.messages] == [f"post {n}" for n in range(6)]
+    assert len(fake.calls_to("chat.postMessage")) == 6
+    assert fake.chaos_tally()["drop"] >= 1
+
+
+def test_chaos_timeout_carries_the_call_out_and_loses_the_answer(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    fake.set_chaos(seed=1, rate=1.0, kinds=("timeout",), hold=0.6)
+    started = time.monotonic()
+
+    with pytest.raises((TimeoutError, urllib.error.URLError)):
+        post_once(fake, timeout=0.2)
+
+    assert time.monotonic() - started < 0.5  # the client gave up; the fake was still holding the answer
+    assert [m["text"] for m in fake.messages] == ["hi"]  # Slack did post it
+    [fault] = fake.chaos_log
+    assert (fault.kind, fault.applied) == ("timeout", True)
+    assert fault.call is fake.calls_to("chat.postMessage")[0] and fault.call.ok
+
+
+def test_chaos_spares_auth_test_and_connections_open_unless_named(fake: FakeSlack) -> None:
+    fake.set_chaos(seed=1, rate=1.0, kinds=("server_error",))
+    assert bot_client(fake, retry_handlers=[]).auth_test()["ok"] is True
+    assert WebClient(base_url=fake.api_url).apps_connections_open(app_token=fake.app_token)["ok"] is True
+
+    fake.set_chaos(seed=1, rate=1.0, kinds=("server_error",), methods={"auth.test"})
+    with pytest.raises(SlackApiError):
+        bot_client(fake, retry_handlers=[]).auth_test()
+
+
+def test_chaos_covers_only_the_methods_named(fake: FakeSlack) -> None:
+    fake.add_channel("C1")
+    fake.set_chaos(seed=1, rate=1.0, methods={"views.open"}, kinds=("server_error",))
+
+    assert post_once(fake)["ok"] is True
+    with pytest.raises(SlackApiError):
+        bot_client(fake, retry_handlers=[]).views_open(trigger_id=fake.new_trigger_id(), view=modal())
+    assert [f.method for f in fake.chaos_log] == ["views.open"]
+
+
+def test_chaos_is_replayed_by_its_seed_and_turned_off_by_calm_or_rate_0() -> None:
+    def statuses(seed: int) -> list[int]:
+        with FakeSlack() as fake:
+            fake.add_channel("C1")
+            fake.set_chaos(seed=seed, rate=0.5, kinds=("ratelimited", "server_error"))
+            seen = []
+            for _ in range(24):
+                try:
+                    post_once(fake)
+                    seen.append(200)
+                except SlackApiError as error:
+                    seen.append(error.response.status_code)
+            return seen
+
+    first = statuses(11)
+    assert first == statuses(11) and first != statuses(12)
+    assert 200 in first and set(first) - {200}
+
+    with FakeSlack() as fake:
+        fake.add_channel("C1")
+        fake.set_chaos(seed=1, rate=1.0)
+        fake.calm()
+        assert post_once(fake)["ok"] is True
+        fake.set_chaos(seed=1, rate=0)
+        assert post_once(fake)["ok"] is True
+        assert not fake.chaos_log
+
+
+def test_chaos_reaches_response_urls_only_when_asked(fake: FakeSlack) -> None:
+    fake.set_chaos(seed=1, rate=1.0, kinds=("server_error",))
+    url = fake.new_response_url()
+    assert WebhookClient(url, retry_handlers=[]).send(text="shown").status_code == 200
+
+    fake.set_chaos(seed=1, rate=1.0, kinds=("server_error",), response_urls=True)
+    refused = WebhookClient(url, retry_handlers=[]).send(text="lost")
+
+    assert refused.status_code in (500, 503)
+    assert [p.body["text"] for p in fake.posted_responses] == ["shown"]
+    assert [(f.method, f.kind) for f in fake.chaos_log] == [(RESPONSE_URL, "server_error")]
+
+
+def test_set_chaos_rejects_unknown_kinds_and_rates(fake: FakeSlack) -> None:
+    with pytest.raises(ValueError):
+        fake.set_chaos(seed=1, rate=0.5, kinds=("meteor",))
+    with pytest.raises(ValueError):
+        fake.set_chaos(seed=1, rate=1.5)
 
 
 # --------------------------------------------------------------------------- response URLs
