@@ -47,7 +47,8 @@ def web_client(token: str, api_url: str) -> WebClient:
     return WebClient(token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers())
 
 
-def slack_error(error: SlackClientError) -> str:
+def slack_error(error: Exception) -> str:
+    """Slack's error code, or what went wrong on the way to Slack (a timeout, a dropped connection)."""
     if isinstance(error, SlackApiError):
         return str(error.response.get("error") or f"HTTP {error.response.status_code}")
     return f"{type(error).__name__}: could not reach Slack"

@@ -21,13 +21,13 @@ class JsonLines(logging.Formatter):
         self._secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", None) or {})
+        entry = dict(getattr(record, "fields", None) or {})
+        entry.update(  # the line's own keys win over a field of the same name
+            ts=datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            level=record.levelname.lower(),
+            logger=record.name,
+            msg=record.getMessage(),
+        )
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         line = json.dumps(entry, ensure_ascii=False, default=str)

@@ -52,7 +52,7 @@ class AuditOutbox:
         if posted.ts:
             self._store.mark_delivered(case.number, AuditPost(self._channel, posted.ts))
             self._failures.pop(case.number, None)
-            log.info("audit posted", extra={"fields": {"case": case.number, "ts": posted.ts}})
+            log.info("audit posted", extra={"fields": {"case": case.number, "message_ts": posted.ts}})
             return None
         tries = self._failures[case.number] = self._failures.get(case.number, 0) + 1
         retry_in = BACKOFF_SECONDS[min(tries, len(BACKOFF_SECONDS)) - 1]

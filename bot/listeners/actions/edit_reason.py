@@ -38,7 +38,7 @@ class EditReasonButton:
             return
         try:
             client.views_open(trigger_id=body.get("trigger_id"), view=edit_reason_modal(case, response_url))
-        except SlackClientError as error:
+        except (SlackClientError, OSError) as error:
             log.error("views.open failed", extra={"fields": {"error": slack_error(error), "case": number}})
             reply_privately(
                 response_url, f":warning: The dialog could not be opened (Slack said {slack_error(error)})."

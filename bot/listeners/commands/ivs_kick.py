@@ -144,7 +144,7 @@ class IvsKickCommand:
         context = ModalContext(request.room or "", None, None, (), command.get("channel_id"), response_url)
         try:
             client.views_open(trigger_id=command.get("trigger_id"), view=kick_form(room, request.room, context))
-        except SlackClientError as error:
+        except (SlackClientError, OSError) as error:
             log.error("views.open failed", extra={"fields": {"error": slack_error(error)}})
             reply_privately(response_url, f":warning: The form could not be opened (Slack said {slack_error(error)}).")
             return "form_failed"
@@ -176,7 +176,7 @@ class IvsKickCommand:
                 trigger_id=command.get("trigger_id"),
                 view=kick_modal(order, room, context, role_unconfirmed=unconfirmed),
             )
-        except SlackClientError as error:
+        except (SlackClientError, OSError) as error:
             code = slack_error(error)
             log.error("views.open failed", extra={"fields": {"error": code}})
             reply_privately(
@@ -207,5 +207,5 @@ class IvsKickCommand:
             reply_privately(context.response_url, f":warning: {escape_mrkdwn(why)}")
         try:
             client.views_update(view_id=view["id"], hash=view.get("hash"), view=update)
-        except SlackClientError as error:  # the moderator already submitted or closed it: nothing to show
+        except (SlackClientError, OSError) as error:  # the moderator already submitted or closed it: nothing to show
             log.info("views.update skipped", extra={"fields": {"error": slack_error(error)}})
