@@ -17,7 +17,7 @@ import boto3
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from . import __version__, listeners
-from .delivery import group_fetcher, post_message, web_client
+from .delivery import audit_retry_handlers, find_posted, group_fetcher, post_message, web_client
 from .kick.ivs import IvsChatGateway
 from .kick.moderators import ModeratorDirectory
 from .kick.rooms import RoomDirectory
@@ -147,8 +147,12 @@ def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None 
         aws_session, role_arn=settings.role_arn, disconnects_per_second=settings.disconnects_per_second
     )
     rooms = RoomDirectory(gateway.reader, settings.regions or _configured_region(aws_session), settings.room_aliases)
+    audit_client = web_client(settings.bot_token, settings.api_url, audit_retry_handlers())
     outbox = AuditOutbox(
-        store, settings.audit_channel, lambda record: post_message(client, settings.audit_channel, record)
+        store,
+        settings.audit_channel,
+        post=lambda record: post_message(audit_client, settings.audit_channel, record),
+        find=lambda case: find_posted(audit_client, settings.audit_channel, case.number, case.created_at),
     )
     services = Services(settings, moderators, gateway, store, outbox, rooms)
     listeners.register(app, services)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -17,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
-from .kick.audit import AuditRecord
+from .kick.audit import AUDIT_EVENT, AuditRecord
 from .kick.moderators import FetchGroup, GroupUnavailable
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,16 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
-def web_client(token: str, api_url: str) -> WebClient:
-    return WebClient(token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers())
+def audit_retry_handlers() -> list[RetryHandler]:
+    """For audit posts, retry only what Slack refused outright (429): after a dropped connection or a 5xx the
+    post may have landed, so the outbox retries instead, looking for it in the channel's history first."""
+    return [RateLimitErrorRetryHandler(max_retry_count=3)]
+
+
+def web_client(token: str, api_url: str, handlers: list[RetryHandler] | None = None) -> WebClient:
+    return WebClient(
+        token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers() if handlers is None else handlers
+    )
 
 
 def slack_error(error: Exception) -> str:
@@ -83,12 +92,44 @@ class Posted:
 
 def post_message(client: WebClient, channel: str, record: AuditRecord) -> Posted:
     try:
-        response = client.chat_postMessage(channel=channel, text=record.text, blocks=record.blocks, unfurl_links=False)
+        response = client.chat_postMessage(
+            channel=channel, text=record.text, blocks=record.blocks, metadata=record.metadata, unfurl_links=False
+        )
     except (SlackClientError, OSError) as error:
         code = slack_error(error) if isinstance(error, SlackClientError) else type(error).__name__
         log.error("audit post failed", extra={"fields": {"channel": channel, "error": code}})
         return Posted(error=_AUDIT_EXPLANATIONS.get(code, f"Slack answered {code}."))
     return Posted(ts=response.get("ts"))
+
+
+HISTORY_PAGES = 10
+
+
+def find_posted(client: WebClient, channel: str, case_number: int, since: datetime) -> str | None:
+    """The ts of this case's audit post if Slack already has it (an earlier try whose answer was lost, or a
+    process that died before recording it), found by the message metadata every audit post carries."""
+    cursor = None
+    try:
+        for _ in range(HISTORY_PAGES):
+            page = client.conversations_history(
+                channel=channel, oldest=f"{since.timestamp() - 60:.6f}", include_all_metadata=True, limit=200,
+                cursor=cursor,
+            )  # fmt: skip
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == AUDIT_EVENT
+                    and metadata.get("event_payload", {}).get("case") == case_number
+                ):
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+    except (SlackClientError, OSError) as error:
+        log.warning(
+            "audit history look-up failed", extra={"fields": {"case": case_number, "error": slack_error(error)}}
+        )
+    return None
 
 
 def update_message(client: WebClient, channel: str, ts: str, record: AuditRecord) -> Posted:

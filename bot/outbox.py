@@ -29,6 +29,8 @@ INTERRUPTED = (
 SWEEP_SECONDS = 5.0
 
 Post = Callable[[AuditRecord], Posted]
+# Given a case, the ts of its audit post if Slack already has one.
+Find = Callable[[Case], str | None]
 
 
 def _now() -> datetime:
@@ -36,8 +38,10 @@ def _now() -> datetime:
 
 
 class AuditOutbox:
-    def __init__(self, store: CaseStore, channel: str, post: Post, clock: Callable[[], datetime] = _now) -> None:
-        self._store, self._channel, self._post, self._clock = store, channel, post, clock
+    def __init__(
+        self, store: CaseStore, channel: str, post: Post, find: Find, clock: Callable[[], datetime] = _now
+    ) -> None:
+        self._store, self._channel, self._post, self._find, self._clock = store, channel, post, find, clock
         self._failures: dict[int, int] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -48,6 +52,11 @@ class AuditOutbox:
         claimed = self._store.claim_delivery(case.number, now, now + CLAIM)
         if claimed is None:
             return None  # already posted, or another thread or instance is posting it
+        earlier = self._find(claimed) if claimed.audit_tries > 1 else None
+        if earlier:  # an earlier try reached Slack though its answer never came back: record it, don't repost
+            self._store.mark_delivered(case.number, AuditPost(self._channel, earlier))
+            log.info("audit post found", extra={"fields": {"case": case.number, "message_ts": earlier}})
+            return None
         posted = self._post(audit_record(claimed))
         if posted.ts:
             self._store.mark_delivered(case.number, AuditPost(self._channel, posted.ts))

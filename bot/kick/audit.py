@@ -43,10 +43,19 @@ def slack_time(at: datetime) -> str:
     return f"<!date^{int(utc.timestamp())}^{{date_num}} {{time_secs}}|{utc:%Y-%m-%d %H:%M:%S} UTC>"
 
 
+AUDIT_EVENT = "ivs_kick_case"
+
+
 @dataclass(frozen=True)
 class AuditRecord:
     text: str
     blocks: list[dict[str, Any]]
+    case_number: int = 0
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Slack message metadata naming the case, so a post whose answer was lost can be found again."""
+        return {"event_type": AUDIT_EVENT, "event_payload": {"case": self.case_number}}
 
 
 def _code_list(user_ids: tuple[str, ...] | list[str], shown: int) -> str:
@@ -172,4 +181,4 @@ def audit_record(case: Case) -> AuditRecord:
         text += f"; reason: {reason}"
     if len(case.request_ids) == 1:
         text += f"; AWS request ID {escape_mrkdwn(case.request_ids[0])}"
-    return AuditRecord(text=text, blocks=blocks)
+    return AuditRecord(text=text, blocks=blocks, case_number=case.number)

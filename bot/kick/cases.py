@@ -86,6 +86,7 @@ class Case:
     audit_post: AuditPost | None = None
     audit_error: str | None = None
     amendments: tuple[Amendment, ...] = field(default=())
+    audit_tries: int = 0  # claims taken to post it; above 1, an earlier try may have reached Slack
 
     @property
     def region(self) -> str | None:
@@ -117,7 +118,8 @@ class CaseStore(Protocol):
     def get(self, number: int) -> Case | None: ...
 
     def claim_delivery(self, number: int, now: datetime, until: datetime) -> Case | None:
-        """Take the right to post this case's audit record until `until`; None if posted or claimed elsewhere."""
+        """Take the right to post this case's audit record until `until`, counting the try; None if posted or
+        claimed elsewhere."""
 
     def mark_delivered(self, number: int, post: AuditPost) -> None: ...
 

@@ -157,6 +157,7 @@ def _case(item: Mapping[str, Any]) -> Case:
         submission_key=item.get("submission_key"),
         audit_post=AuditPost(item["audit_channel"], item["audit_ts"]) if "audit_ts" in item else None,
         audit_error=item.get("audit_error"),
+        audit_tries=int(item.get("audit_tries") or 0),
         amendments=tuple(
             Amendment(_parse_time(a["at"]), a["by"], a.get("old_reason"), a.get("new_reason"))
             for a in item.get("amendments", [])
@@ -288,8 +289,8 @@ class DynamoCaseStore:
             {
                 "Key": _key(CASES, number),
                 **_expression(
-                    {"until": _time(until), "now": _time(now), "pending": Status.PENDING.value},
-                    UpdateExpression="SET #claimed_until = :until",
+                    {"until": _time(until), "now": _time(now), "pending": Status.PENDING.value, "one": 1},
+                    UpdateExpression="SET #claimed_until = :until ADD #audit_tries :one",
                     ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#audit_ts)"
                     " AND #status <> :pending"
                     " AND (attribute_not_exists(#claimed_until) OR #claimed_until < :now)",

@@ -56,6 +56,9 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at  TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE cases ADD COLUMN audit_tries INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
@@ -153,7 +156,7 @@ class SqliteCaseStore:
     def claim_delivery(self, number: int, now: datetime, until: datetime) -> Case | None:
         with self._lock, self._transaction():
             claimed = self._db.execute(
-                """UPDATE cases SET audit_claimed_until = ?
+                """UPDATE cases SET audit_claimed_until = ?, audit_tries = audit_tries + 1
                    WHERE number = ? AND audit_ts IS NULL AND status != 'pending'
                      AND (audit_claimed_until IS NULL OR audit_claimed_until < ?)""",
                 (_time(until), number, _time(now)),
@@ -290,6 +293,7 @@ class SqliteCaseStore:
             submission_key=row["submission_key"],
             audit_post=AuditPost(row["audit_channel"], row["audit_ts"]) if row["audit_ts"] else None,
             audit_error=row["audit_error"],
+            audit_tries=row["audit_tries"],
             amendments=tuple(
                 Amendment(_parse_time(a["at"]), a["by"], a["old_reason"], a["new_reason"])
                 for a in json.loads(row["amendments"])

@@ -91,3 +91,20 @@ def test_a_case_refused_at_submit_after_a_revoke_is_on_record(start_bot):
     )
     bot.submit(view, None, user="U0GROUPMOD")
     assert "Case #1: Nothing was done" in bot.wait_reply(response_url)
+
+
+def test_a_post_slack_accepted_but_never_answered_is_not_posted_twice(start_bot, slack):
+    bot = start_bot("http")
+    slack.set_chaos(seed=1, rate=1.0, methods={"chat.postMessage"}, kinds=("timeout",))  # kept, answer lost
+    _, trigger_id, response_url = bot.command(f"{ROOM} viewer42")
+    bot.submit(bot.opened_view(trigger_id), None)
+    slack.wait_for_calls("chat.postMessage", 1)
+    slack.calm()
+    reply = bot.wait_reply(response_url, timeout=30)
+    assert "could not be posted" in reply  # the bot could not know; it says so and keeps the case queued
+    cli = BotProcess(bot.process.env, bot.process.workdir)
+    slack.wait_for(lambda: "No audit posts are waiting" in cli.run_to_exit("audit", "pending")[1], timeout=30)
+    assert slack.calls_to("conversations.history")  # it looked before posting again, and found it
+    code, out, _ = cli.run_to_exit("audit", "export")
+    assert json.loads(out.splitlines()[0])["audit_post"]["ts"] == slack.messages[0]["ts"]
+    assert len(slack.messages) == 1 and len(slack.calls_to("chat.postMessage")) == 1

@@ -617,6 +617,7 @@ class FakeSlack:
             "chat.postMessage": (_BOT, self._chat_post_message),
             "chat.postEphemeral": (_BOT, self._chat_post_ephemeral),
             "chat.update": (_BOT, self._chat_update),
+            "conversations.history": (_BOT, self._conversations_history),
             "usergroups.users.list": (_BOT, self._usergroups_users_list),
             "apps.connections.open": (_APP, self._apps_connections_open),
         }
@@ -1230,6 +1231,7 @@ class FakeSlack:
                     "blocks": params.get("blocks"),
                     "ts": ts,
                     "thread_ts": params.get("thread_ts"),
+                    "metadata": params.get("metadata"),
                 }
             )
         return {"channel": channel, "ts": ts, "message": message}
@@ -1247,6 +1249,29 @@ class FakeSlack:
             edit = {"channel": channel, "ts": ts, "text": params.get("text"), "blocks": params.get("blocks")}
             self.updates.append(edit)
         return {"channel": channel, "ts": ts, "text": params.get("text") or ""}
+
+    def _conversations_history(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:
+        """Newest first, from `oldest` on, paged by an opaque cursor; metadata only when asked for, as Slack does."""
+        channel = self._postable_channel(params.get("channel"))
+        oldest = float(params.get("oldest") or 0)
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        start = int(params.get("cursor") or 0)
+        with self._lock:
+            found = [m for m in self.messages if m["channel"] == channel and float(m["ts"]) >= oldest]
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        page = found[start : start + limit]
+        with_metadata = str(params.get("include_all_metadata")).lower() in {"true", "1"}
+        messages = [
+            {"type": "message", "ts": m["ts"], "text": m["text"] or "", "bot_id": self.bot_id}
+            | ({"metadata": m["metadata"]} if with_metadata and m.get("metadata") else {})
+            for m in page
+        ]
+        more = start + limit < len(found)
+        return {
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _chat_post_ephemeral(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:
         channel = self._postable_channel(params.get("channel"))

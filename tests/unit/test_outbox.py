@@ -29,9 +29,9 @@ class Clock:
         return self.now
 
 
-def setup(tmp_path):
+def setup(tmp_path, find=lambda case: None):
     store, slack, clock = SqliteCaseStore(tmp_path / "c.db"), Slack(), Clock()
-    return store, slack, clock, AuditOutbox(store, "C0AUDIT", slack, clock)
+    return store, slack, clock, AuditOutbox(store, "C0AUDIT", slack, find, clock)
 
 
 def kicked_case(store, at=T0):
@@ -78,3 +78,20 @@ def test_a_kick_that_never_got_an_answer_is_posted_as_interrupted(tmp_path):
     clock.now += STALE_AFTER + timedelta(seconds=1)
     assert outbox.deliver_due() == 1
     assert store.get(case.number).status is Status.INTERRUPTED and "Outcome unknown" in slack.posted[0].text
+
+
+def test_a_post_slack_took_but_never_answered_is_found_and_not_posted_again(tmp_path):
+    looked_up = []
+
+    def find(case):
+        looked_up.append(case.number)
+        return "1700000000.000042"
+
+    store, slack, clock, outbox = setup(tmp_path, find)
+    case = kicked_case(store)
+    slack.answers = [Posted(error="TimeoutError: could not reach Slack")]  # Slack kept it; the answer was lost
+    assert outbox.deliver(case) is not None and looked_up == []  # a first try never needs to look
+    clock.now += timedelta(seconds=5)
+    assert outbox.deliver_due() == 1
+    assert looked_up == [case.number] and slack.posted == []
+    assert store.get(case.number).audit_post.ts == "1700000000.000042"

@@ -69,7 +69,8 @@ def test_delivery_is_claimed_once_retried_when_due_and_marked(store):
     assert store.due_deliveries(T0 + timedelta(seconds=10)) == []
     assert store.get(case.number).audit_error == "not_in_channel"
     assert [c.number for c in store.due_deliveries(T0 + timedelta(seconds=31))] == [case.number]
-    assert store.claim_delivery(case.number, T0 + timedelta(seconds=31), T0 + timedelta(minutes=2))
+    again = store.claim_delivery(case.number, T0 + timedelta(seconds=31), T0 + timedelta(minutes=2))
+    assert again is not None and again.audit_tries == 2  # the second try knows there was a first
     store.mark_delivered(case.number, AuditPost("C0AUDIT", "1700000000.000100"))
     delivered = store.get(case.number)
     assert delivered.audit_post == AuditPost("C0AUDIT", "1700000000.000100") and delivered.audit_error is None
