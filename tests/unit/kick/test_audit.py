@@ -9,8 +9,15 @@ AT = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
 
 def case(**overrides) -> Case:
     fields = dict(
-        number=42, created_at=AT, moderator_id="U0MOD", team_id="T0", channel_id="C0CHAN", status=Status.KICKED,
-        room_arn=ROOM, reason="spam", targets=(Target("viewer42", "kicked", "Disconnected viewer42.", "req-123"),),
+        number=42,
+        created_at=AT,
+        moderator_id="U0MOD",
+        team_id="T0",
+        channel_id="C0CHAN",
+        status=Status.KICKED,
+        room_arn=ROOM,
+        reason="spam",
+        targets=(Target("viewer42", "kicked", "Disconnected viewer42.", "req-123"),),
     )
     return Case(**(fields | overrides))
 
@@ -28,7 +35,9 @@ def test_mentions_typed_anywhere_never_reach_slack_unescaped():
         case(
             reason="<!channel> <@U0BOSS> <!subteam^S1> <https://evil|ok>",
             targets=(Target("<!here>", "kicked", "done <!everyone>", "r-1"),),
-            amendments=(Amendment(AT, "U0MOD", "<!channel> before", "<!channel> <@U0BOSS> <!subteam^S1> <https://evil|ok>"),),
+            amendments=(
+                Amendment(AT, "U0MOD", "<!channel> before", "<!channel> <@U0BOSS> <!subteam^S1> <https://evil|ok>"),
+            ),
         )
     )
     everything = _everything(record)
@@ -40,8 +49,18 @@ def test_mentions_typed_anywhere_never_reach_slack_unescaped():
 def test_the_record_names_case_outcome_moderator_room_user_reason_time_request_and_place():
     record = audit_record(case())
     everything = _everything(record)
-    for expected in ("Case #42", "Kicked", "<@U0MOD>", ROOM, "eu-west-1", "viewer42", "spam", "req-123",
-                     "<#C0CHAN>", f"<!date^{int(AT.timestamp())}^"):
+    for expected in (
+        "Case #42",
+        "Kicked",
+        "<@U0MOD>",
+        ROOM,
+        "eu-west-1",
+        "viewer42",
+        "spam",
+        "req-123",
+        "<#C0CHAN>",
+        f"<!date^{int(AT.timestamp())}^",
+    ):
         assert expected in everything
     assert "req-123" in record.text and "<@U0MOD>" in record.text and "Case #42" in record.text
     assert EDIT_REASON_ACTION in everything
@@ -55,8 +74,16 @@ def test_failure_refusal_interruption_and_invalid_input_say_so():
     assert "Kick refused" in refused.text and "not a moderator" in repr(refused.blocks)
     unknown = audit_record(case(status=Status.INTERRUPTED, targets=(Target("viewer42"),), detail="stopped"))
     assert "Outcome unknown" in unknown.text
-    invalid = audit_record(case(status=Status.INVALID, room_arn=None, targets=(), reason=None,
-                                command_text="main-stage <!channel>", detail="Room must be an ARN"))
+    invalid = audit_record(
+        case(
+            status=Status.INVALID,
+            room_arn=None,
+            targets=(),
+            reason=None,
+            command_text="main-stage <!channel>",
+            detail="Room must be an ARN",
+        )
+    )
     assert "Invalid kick request" in invalid.text and "&lt;!channel&gt;" in repr(invalid.blocks)
     assert EDIT_REASON_ACTION not in repr(invalid.blocks)
 

@@ -109,8 +109,14 @@ def test_any_text_parses_to_one_of_the_results(text):
 
 @given(
     st.text(min_size=1, max_size=128).filter(
-        lambda s: s.strip() == s and s.isprintable() and " " not in s and s[0] not in "\"'\u201c\u2018"
-        and "&" not in s and "," not in s
+        lambda s: (
+            s.strip() == s
+            and s.isprintable()
+            and " " not in s
+            and s[0] not in "\"'\u201c\u2018"
+            and "&" not in s
+            and "," not in s
+        )
     )
 )
 def test_any_visible_user_id_round_trips(user):
@@ -126,8 +132,15 @@ def test_history_takes_a_user_or_a_room_and_an_optional_count():
 
 
 def test_history_and_case_problems_name_the_field_and_the_limit():
-    for text, field in (("history", "subject"), ("history v 0", "count"), ("history v 51", "count"),
-                        ("history v ²", "count"), ("case", "case"), ("case x", "case"), ("case " + "9" * 5000, "case")):
+    for text, field in (
+        ("history", "subject"),
+        ("history v 0", "count"),
+        ("history v 51", "count"),
+        ("history v ²", "count"),
+        ("case", "case"),
+        ("case x", "case"),
+        ("case " + "9" * 5000, "case"),
+    ):
         parsed = parse_command(text)
         assert isinstance(parsed, ParseError) and parsed.field == field, text
     assert "1 to 50" in parse_command("history v 99").message
@@ -160,5 +173,5 @@ def test_direction_and_zero_width_characters_are_refused_where_they_could_disgui
     assert parse_command(f"{ROOM} \u202eresu").field == "user"
     assert parse_command(f"{ROOM} vie\u200bwer").field == "user"
     assert parse_command(f"{ROOM} viewer spam \u202e").field == "reason"
-    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"  # joined emoji stay allowed
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # joined emoji stay allowed
     assert parse_command(f"{ROOM} {family}").user_ids == (family,)
