@@ -47,8 +47,16 @@ def main() -> None:
     except SlackClientError as error:
         raise slack_refused(settings, error) from None
     stop.wait()
-    handler.close()  # no new envelopes from Slack; what was acked is still carried out below
-    bot.shutdown()
+    # No new envelopes: no reconnect, and the connection dropped. Closing it waits for the client's reader to
+    # time out of recv() (seconds), so that happens on the side while acked work finishes.
+    handler.client.auto_reconnect_enabled = False
+    handler.client.closed = True
+    threading.Thread(target=handler.client.disconnect, name="socket-close", daemon=True).start()
+    bot.shutdown()  # what was acked is still carried out
+    # Everything is finished and flushed; the Socket Mode client's reader threads hold no work, so do not wait
+    # for them to notice the closed connection.
+    logging.shutdown()
+    os._exit(0)
 
 
 if __name__ == "__main__":

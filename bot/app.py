@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,8 @@ from .store import open_store
 # Every in-flight command or submission holds a listener thread, mostly waiting on Slack or AWS;
 # 64 lets a raid's burst of commands from many moderators run side by side.
 LISTENER_THREADS = 64
+# Follow-up work that must not hold a listener thread (filling a modal in once AWS has answered about the room).
+BACKGROUND_THREADS = 16
 # Within gunicorn's graceful_timeout (30 s), so the worker is never killed while it waits.
 SHUTDOWN_SECONDS = 25.0
 
@@ -47,32 +49,6 @@ def _configured_region(session: boto3.session.Session | None) -> tuple[str, ...]
     """Where to look for rooms by name when IVS_KICK_REGIONS is unset: the AWS configuration's region."""
     region = (session or boto3.session.Session()).region_name
     return (region,) if region else ()
-
-
-class ListenerExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool, counting what runs in it: acks return early, kicks go on after them, and a
-    shutdown must wait for those."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-        self._busy = 0
-        self._idle = threading.Condition()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._idle:
-            self._busy += 1
-        future = super().submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
-
-    def _done(self, _: Future[Any]) -> None:
-        with self._idle:
-            self._busy -= 1
-            self._idle.notify_all()
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: self._busy == 0, timeout)
 
 
 def _kind(body: dict[str, Any]) -> str:
@@ -100,7 +76,7 @@ class LoggedApp(App):
 class Bot:
     app: App
     services: Services
-    executor: ListenerExecutor
+    executors: tuple[ThreadPoolExecutor, ...]  # where acked work goes on: it must finish before exit
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """For GET /healthz: no secrets, just whether the case store answers."""
@@ -117,11 +93,24 @@ class Bot:
         """Let in-flight kicks and their audit posts finish (at most `timeout` seconds), then stop."""
         started = time.monotonic()
         log.info("shutting down: finishing in-flight work")
-        finished = self.executor.wait_idle(timeout)
+        finished = _join_executors(self.executors, timeout)
         self.services.outbox.stop(max(1.0, timeout - (time.monotonic() - started)))
         self.services.moderators.close()
         self.services.rooms.close()
         log.info("stopped", extra={"fields": {"finished": finished, "ms": round((time.monotonic() - started) * 1000)}})
+
+
+def _join_executors(executors: tuple[ThreadPoolExecutor, ...], timeout: float) -> bool:
+    """Refuse new work and wait for what is running, but no longer than `timeout` (shutdown() has no bound)."""
+
+    def join_all() -> None:
+        for executor in executors:
+            executor.shutdown(wait=True)
+
+    waiter = threading.Thread(target=join_all, name="shutdown", daemon=True)
+    waiter.start()
+    waiter.join(timeout)
+    return not waiter.is_alive()
 
 
 def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None = None) -> Bot:
@@ -134,12 +123,12 @@ def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None 
     )
     bolt_logger = logging.getLogger("slack_bolt")
     bolt_logger.addFilter(_SameTokenNotice())
-    executor = ListenerExecutor()
+    listener_pool = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     app = LoggedApp(
         client=client,
         signing_secret=settings.signing_secret,
         request_verification_enabled=not settings.socket_mode,
-        listener_executor=executor,
+        listener_executor=listener_pool,
         logger=bolt_logger,
     )
     store = open_store(settings.store)
@@ -154,7 +143,8 @@ def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None 
         post=lambda record: post_message(audit_client, settings.audit_channel, record),
         find=lambda case: find_posted(audit_client, settings.audit_channel, case.number, case.created_at),
     )
-    services = Services(settings, moderators, gateway, store, outbox, rooms)
+    background = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="background")
+    services = Services(settings, moderators, gateway, store, outbox, rooms, background)
     listeners.register(app, services)
     if not moderators.configured:
         log.warning(
@@ -164,4 +154,4 @@ def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None 
     moderators.warm()
     rooms.refresh()  # the form's picker and name look-ups start from a listing, not from an empty cache
     outbox.start()
-    return Bot(app, services, executor)
+    return Bot(app, services, (listener_pool, background))

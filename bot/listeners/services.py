@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from ..kick.cases import CaseStore
@@ -20,3 +21,4 @@ class Services:
     store: CaseStore
     outbox: AuditOutbox
     rooms: RoomDirectory
+    background: Executor  # for follow-up work that should not hold a listener thread

@@ -185,8 +185,10 @@ class IvsKickCommand:
                 "Nothing was done; run the command again.",
             )
             return "modal_failed"
-        if room is None or room.name is None:
-            self._fill_in_room(order, room, context, opened["view"], client, command, unconfirmed)
+        if room is None or room.name is None:  # ask AWS without holding a listener thread through a slow answer
+            services.background.submit(
+                self._fill_in_room, order, room, context, opened["view"], client, command, unconfirmed
+            )
         return "modal_opened" if verdict.allowed else "modal_opened_role_unconfirmed"
 
     def _fill_in_room(
@@ -197,8 +199,8 @@ class IvsKickCommand:
         resolution = self._services.rooms.resolve(order.room)
         if isinstance(resolution, Found):
             room = resolution.room
-            if room == shown:
-                return  # nothing more to show (e.g. the room's name cannot be read): spare Slack the update
+            if shown and room.arn == shown.arn and not room.name:
+                return  # nothing more to show (unnamed, or the name cannot be read): spare Slack the update
             update = kick_modal(order, room, context.with_room(room), role_unconfirmed=unconfirmed)
         else:
             why = room_problem(resolution)
