@@ -6,6 +6,7 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
+from urllib.error import URLError
 
 from botocore.exceptions import BotoCoreError, ClientError
 from dotenv import load_dotenv
@@ -53,7 +54,7 @@ def prepared_bot(settings: Settings) -> Bot:
     """The bot, after the case store opened and Slack confirmed the bot token (auth.test)."""
     try:
         return create_bot(settings)
-    except (BoltError, SlackClientError) as error:
+    except (BoltError, SlackClientError, URLError) as error:  # URLError: Slack's API could not be reached
         raise slack_refused(settings, error) from None
     except (BotoCoreError, ClientError, sqlite3.Error, OSError) as error:
         raise cannot_start(

@@ -67,3 +67,9 @@ def test_a_case_store_that_cannot_be_opened_stops_start_up_with_a_clear_line(sla
     )
     code, out, err = BotProcess(env, tmp_path).run_to_exit(timeout=60)
     assert code == 3 and "dynamodb:no-such-table cannot be opened" in err and "Traceback" not in err
+
+
+def test_an_unreachable_slack_is_named_as_such(slack, ivs, tmp_path):
+    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    code, out, err = BotProcess(env, tmp_path).run_to_exit(timeout=60)
+    assert code == 1 and "refused the bot or could not be reached" in err and "case store" not in err
