@@ -30,6 +30,8 @@ class GroupUnavailable(Exception):
 
 
 FetchGroup = Callable[[str], Iterable[str]]
+BEFORE_MODAL_WAIT = 1.0
+BEFORE_MODAL_MAX_AGE = 15 * 60.0
 
 
 class Standing(enum.Enum):
@@ -85,10 +87,6 @@ class ModeratorDirectory:
         """With neither a list nor a group nobody is a moderator: the bot fails closed."""
         return bool(self._users or self._group_id)
 
-    @property
-    def group_id(self) -> str | None:
-        return self._group_id
-
     def warm(self) -> None:
         """Start reading the group now so the first command does not wait for Slack."""
         if self._group_id:
@@ -118,6 +116,11 @@ class ModeratorDirectory:
         except GroupUnavailable as problem:
             return Verdict(Standing.UNKNOWN, problem.reason, transient=problem.transient)
         return self._standing(user_id, members)
+
+    def check_before_modal(self, user_id: str) -> Verdict:
+        """Before a modal opens, under Slack's 3 s trigger deadline: a stale cached answer will do (the decisive
+        check comes at submission), and Slack is waited on for at most BEFORE_MODAL_WAIT seconds."""
+        return self.check(user_id, max_age=BEFORE_MODAL_MAX_AGE, wait=BEFORE_MODAL_WAIT)
 
     def apply_change(self, group_id: str, added: Iterable[str], removed: Iterable[str]) -> None:
         """Patch the cached members from a `subteam_members_changed` event, without asking Slack."""

@@ -189,8 +189,3 @@ class KickOrder:
 def kick_order(room: str, users: Iterable[str], reason: str | None) -> KickOrder:
     """Build an order, raising InvalidField for the first field that breaks a rule."""
     return KickOrder(validate_room_reference(room), validate_users(users), validate_reason(reason))
-
-
-def kick_request(room: str, user: str, reason: str | None) -> KickRequest:
-    """Build a request, raising InvalidField for the first field that breaks a rule."""
-    return KickRequest(validate_room(room), validate_user(user), validate_reason(reason))

@@ -12,7 +12,6 @@ from slack_sdk.errors import SlackClientError
 from ...delivery import reply_privately, slack_error
 from ...kick.flow import refusal_message
 from ...messages import edit_reason_modal
-from ..commands.ivs_kick import ROLE_MAX_AGE_BEFORE_MODAL, ROLE_WAIT_SECONDS
 from ..services import Services
 
 log = logging.getLogger(__name__)
@@ -25,9 +24,7 @@ class EditReasonButton:
     def __call__(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         services, response_url = self._services, body.get("response_url")
-        verdict = services.moderators.check(
-            body.get("user", {}).get("id", ""), max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS
-        )
+        verdict = services.moderators.check_before_modal(body.get("user", {}).get("id", ""))
         if verdict.refused:
             reply_privately(response_url, f":no_entry: Sorry, {refusal_message(verdict)}")
             return

@@ -1,7 +1,7 @@
 """`/ivs-kick`: parse, ack at once, check the role from cache, open the confirmation modal, then fill it in.
 
 The trigger_id dies 3 s after the command, so nothing before views.open may wait on AWS, and the role check
-waits on Slack's user group look-up for at most ROLE_WAIT_SECONDS. A room given by name, ID or an
+waits on Slack's user group look-up for at most a second. A room given by name, ID or an
 uncached ARN is looked up after the modal is open, which is then updated with what AWS said. If Slack is
 slow or rate limited the modal opens anyway and the role is checked again, for real, at Kick. Refused and
 invalid attempts are recorded as cases after the ack.
@@ -45,9 +45,6 @@ from ...messages import (
 from ..services import Services
 
 COMMAND = "/ivs-kick"
-ROLE_WAIT_SECONDS = 1.0
-# Before the modal a stale cached answer is fine: the decisive check happens at submission.
-ROLE_MAX_AGE_BEFORE_MODAL = 15 * 60.0
 # Looking back answers through the response URL, not a trigger, so it can wait longer for Slack.
 LOOK_BACK_ROLE_WAIT_SECONDS = 10.0
 KICK_FIELDS = {"room", "user", "reason"}
@@ -134,9 +131,7 @@ class IvsKickCommand:
 
     def _form(self, request: FormRequest, command: dict[str, Any], client: WebClient) -> str:
         services, response_url = self._services, command.get("response_url")
-        verdict = services.moderators.check(
-            command.get("user_id", ""), max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS
-        )
+        verdict = services.moderators.check_before_modal(command.get("user_id", ""))
         if verdict.refused:
             reply_privately(response_url, f":no_entry: Sorry, {refusal_message(verdict)}")
             return f"refused_{verdict.standing.value}"
@@ -152,9 +147,7 @@ class IvsKickCommand:
 
     def _confirm(self, order: KickOrder, command: dict[str, Any], client: WebClient) -> str:
         services, response_url = self._services, command.get("response_url")
-        verdict = services.moderators.check(
-            command.get("user_id", ""), max_age=ROLE_MAX_AGE_BEFORE_MODAL, wait=ROLE_WAIT_SECONDS
-        )
+        verdict = services.moderators.check_before_modal(command.get("user_id", ""))
         room = services.rooms.known(order.room)
         if verdict.refused:
             case = record_refusal(services.store, self._attempt(command, order, room), verdict)
