@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from urllib.error import URLError
 
-from botocore.exceptions import BotoCoreError, ClientError
 from dotenv import load_dotenv
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
@@ -16,6 +14,7 @@ from slack_sdk.errors import SlackClientError
 from .app import Bot, create_bot
 from .logs import configure_logging
 from .settings import Settings, SettingsError, load_settings
+from .store import STORE_ERRORS
 
 EXIT_SLACK_REFUSED = 1
 EXIT_BAD_SETTINGS = 2
@@ -56,7 +55,7 @@ def prepared_bot(settings: Settings) -> Bot:
         return create_bot(settings)
     except (BoltError, SlackClientError, URLError) as error:  # URLError: Slack's API could not be reached
         raise slack_refused(settings, error) from None
-    except (BotoCoreError, ClientError, sqlite3.Error, OSError) as error:
+    except STORE_ERRORS as error:
         raise cannot_start(
             [
                 f"The case store {settings.store.describe()} cannot be opened: {error}. Check IVS_KICK_STORE / "

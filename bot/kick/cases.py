@@ -112,8 +112,15 @@ class CaseStore(Protocol):
         """Write a case; with a submission_key already on record, return that case and False."""
 
     def record_outcome(
-        self, number: int, status: Status, targets: Sequence[Target], detail: str | None, audit_due_at: datetime
-    ) -> Case: ...
+        self,
+        number: int,
+        status: Status,
+        targets: Sequence[Target],
+        detail: str | None,
+        audit_due_at: datetime,
+        room: tuple[str, str | None] | None = None,
+    ) -> Case:
+        """Settle a case; `room` (ARN, name) when the room was found only after the case was opened."""
 
     def get(self, number: int) -> Case | None: ...
 

@@ -1,4 +1,7 @@
-"""One kick attempt, start to finish, on record: open the case → authorize → DisconnectUser → outcome."""
+"""One kick attempt on record from start to finish: open the case, authorize, DisconnectUser, record the outcome.
+
+The case is opened before Slack is told the submission was accepted, so an accepted kick cannot be lost.
+"""
 
 from __future__ import annotations
 
@@ -79,20 +82,32 @@ def overall(outcomes: list[Outcome]) -> Status:
     return Status.KICKED if kicked == len(outcomes) else Status.FAILED if kicked == 0 else Status.PARTIAL
 
 
+def open_attempt(store: CaseStore, attempt: Attempt) -> Case | None:
+    """Put a confirmed submission on record before it is acknowledged; None when Slack sent it twice."""
+    case, created = store.open_case(_new_case(attempt, Status.PENDING))
+    if not created:
+        log.warning("duplicate submission ignored", extra={"fields": {"case": case.number}})
+        return None
+    return case
+
+
+def settle_invalid(store: CaseStore, case: Case, problem: str) -> Case:
+    """An opened attempt that cannot go ahead after all (its room could not be found)."""
+    done = datetime.now(case.created_at.tzinfo)
+    return store.record_outcome(case.number, Status.INVALID, case.targets, problem, done + OUTBOX_GRACE)
+
+
 def carry_out(
+    case: Case,
     attempt: Attempt,
     moderators: ModeratorDirectory,
     gateway: IvsChatGateway,
     store: CaseStore,
     progress: Callable[[int], None] | None = None,
-) -> Case | None:
-    """Kick at most once per submission; None when this submission was already handled."""
+) -> Case:
+    """Authorize and kick for an opened case, then record the outcome on it."""
     assert attempt.room_arn is not None, "a room must be resolved before a kick is carried out"
     started = time.monotonic()
-    case, created = store.open_case(_new_case(attempt, Status.PENDING))
-    if not created:
-        log.warning("duplicate submission ignored", extra={"fields": {"case": case.number}})
-        return None
     verdict = moderators.check(attempt.moderator_id, wait=SUBMIT_ROLE_WAIT_SECONDS)
     if not verdict.allowed:
         status, detail = Status.REFUSED, refusal_message(verdict)
@@ -103,7 +118,8 @@ def carry_out(
         status, detail = overall(outcomes), None
         targets = [Target(u, o.result.value, o.message, o.request_id) for u, o in zip(attempt.user_ids, outcomes)]
     done = datetime.now(attempt.at.tzinfo)
-    case = store.record_outcome(case.number, status, targets, detail, done + OUTBOX_GRACE)
+    room = None if case.room_arn == attempt.room_arn else (attempt.room_arn, attempt.room_name)
+    case = store.record_outcome(case.number, status, targets, detail, done + OUTBOX_GRACE, room)
     results = Counter(t.result for t in targets)
     log.info(
         "kick",

@@ -6,10 +6,16 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ..kick.cases import CaseStore
+
+# What a store raises when it cannot be reached or written: the file or table, the network, DynamoDB itself.
+STORE_ERRORS = (sqlite3.Error, BotoCoreError, ClientError, OSError)
 
 DEFAULT_DB = "ivs-kick.db"
 _DYNAMODB = re.compile(r"dynamodb:([a-zA-Z0-9_.-]{3,255})")

@@ -255,11 +255,18 @@ class DynamoCaseStore:
                 time.sleep(0.05 * attempt)
 
     def record_outcome(
-        self, number: int, status: Status, targets: Sequence[Target], detail: str | None, audit_due_at: datetime
+        self,
+        number: int,
+        status: Status,
+        targets: Sequence[Target],
+        detail: str | None,
+        audit_due_at: datetime,
+        room: tuple[str, str | None] | None = None,
     ) -> Case:
         current = self._require(number)
+        room_arn, room_name = room or (current.room_arn, current.room_name)
         old = _index_keys(current.room_arn, current.user_ids)
-        new = _index_keys(current.room_arn, (t.user_id for t in targets))
+        new = _index_keys(room_arn, (t.user_id for t in targets))
         update, values = _set_or_remove(
             {
                 "status": status.value,
@@ -267,6 +274,8 @@ class DynamoCaseStore:
                 "audit_due_at": _time(audit_due_at),
                 "targets": _targets(targets),
                 "pending": IN_INDEX if status is Status.PENDING else None,
+                "room_arn": room_arn,
+                "room_name": room_name,
             }
         )
         change = {"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)}

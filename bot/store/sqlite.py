@@ -137,7 +137,13 @@ class SqliteCaseStore:
             return self._load(number), True
 
     def record_outcome(
-        self, number: int, status: Status, targets: Sequence[Target], detail: str | None, audit_due_at: datetime
+        self,
+        number: int,
+        status: Status,
+        targets: Sequence[Target],
+        detail: str | None,
+        audit_due_at: datetime,
+        room: tuple[str, str | None] | None = None,
     ) -> Case:
         with self._lock, self._transaction():
             self._require(number)
@@ -145,6 +151,8 @@ class SqliteCaseStore:
                 "UPDATE cases SET status = ?, detail = ?, audit_due_at = ? WHERE number = ?",
                 (status.value, detail, _time(audit_due_at), number),
             )
+            if room:
+                self._db.execute("UPDATE cases SET room_arn = ?, room_name = ? WHERE number = ?", (*room, number))
             self._db.execute("DELETE FROM targets WHERE case_number = ?", (number,))
             self._db.executemany(
                 "INSERT INTO targets (case_number, position, user_id, result, message, request_id)"

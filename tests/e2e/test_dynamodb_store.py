@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
 
 from .aws_moto import MotoServer, dynamodb_table
@@ -38,3 +39,21 @@ def test_cases_history_and_recovery_with_the_dynamodb_store(start_bot, dynamodb_
     assert "Last 2 cases for IVS user viewer42" in reply and reply.index("#2") < reply.index("#1")
     code, out, _ = BotProcess(restarted.process.env, restarted.process.workdir).run_to_exit("audit", "export")
     assert code == 0 and out.count('"number"') == 2
+
+
+def test_a_kick_the_store_cannot_record_is_not_carried_out(start_bot, dynamodb_env):
+    bot = start_bot("http", **dynamodb_env)
+    _, trigger_id, response_url = bot.command(f"{ROOM} viewer42 spam")
+    view = bot.opened_view(trigger_id)
+    operator = boto3.client(
+        "dynamodb", region_name="us-east-1", endpoint_url=dynamodb_env["AWS_ENDPOINT_URL_DYNAMODB"],
+        aws_access_key_id="AKIDIVSKICKTEST", aws_secret_access_key="unused-by-moto",
+    )  # fmt: skip
+    operator.update_table(TableName=TABLE, DeletionProtectionEnabled=False)
+    operator.delete_table(TableName=TABLE)
+
+    ack = bot.submit(view, "spam")
+
+    assert ack["response_action"] == "errors" and "could not be written" in ack["errors"]["reason"]
+    assert bot.ivs.disconnects() == [] and bot.replies(response_url) == []
+    assert '"msg": "case store unavailable at submission"' in bot.process.logs()

@@ -6,7 +6,7 @@ import json
 import time
 
 from .conftest import ROOM, ROOM_EU
-from .harness import submission_payload
+from .harness import BotProcess, submission_payload
 
 REGIONS = "us-west-2,eu-central-1"
 STAGE_WEST = "arn:aws:ivschat:us-west-2:123456789012:room/StageWest001"
@@ -97,6 +97,34 @@ def test_the_modal_opens_at_once_with_aws_answering_in_two_and_a_half_seconds_th
     assert "looking it up" in repr(opened["blocks"])
     shown = repr(_updated_view(bot, opened["id"], timeout=15)["blocks"])
     assert "lounge" in shown and LOUNGE in shown and "eu-central-1" in shown
+
+
+def test_a_modal_submitted_while_its_room_is_looked_up_kicks_there_and_records_the_room(start_bot, ivs):
+    _rooms(ivs)
+    ivs.set_delay(2.5)
+    bot = start_bot("http", IVS_KICK_REGIONS=REGIONS)
+    _, trigger_id, response_url = bot.command("lounge viewer42")
+    opened = bot.opened_view(trigger_id)
+    assert "looking it up" in repr(opened["blocks"])
+    assert bot.submit(opened, "spam") is None  # accepted before AWS has said where the room is
+    assert "Disconnected viewer42" in bot.wait_reply(response_url, timeout=20)
+    assert [c.room_arn for c in ivs.disconnects()] == [LOUNGE]
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "export")
+    [case] = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and (case["room_arn"], case["room_name"], case["status"]) == (LOUNGE, "lounge", "kicked")
+
+
+def test_a_modal_submitted_for_a_room_that_turns_out_not_to_exist_is_an_invalid_case(start_bot, ivs):
+    ivs.set_delay(2.5)
+    bot = start_bot("http", IVS_KICK_REGIONS=REGIONS)
+    _, trigger_id, response_url = bot.command("nowhere viewer42")
+    assert bot.submit(bot.opened_view(trigger_id), "spam") is None
+    bot.slack.wait_for(lambda: len(bot.audit_posts()) == 2, timeout=20)  # the look-up's case and the submission's
+    assert all("No room named “nowhere”" in reply for reply in bot.replies(response_url)) and not ivs.calls
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "export")
+    cases = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [c["status"] for c in cases] == ["invalid", "invalid"]
+    assert [[t["user_id"] for t in c["targets"]] for c in cases] == [["viewer42"], ["viewer42"]]
 
 
 def test_no_arguments_open_a_form_whose_picker_lists_rooms_and_whose_kick_takes_many_users(start_bot, ivs, mode):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -12,11 +13,15 @@ from slack_bolt import Ack
 
 from ...delivery import reply_privately
 from ...kick.audit import escape_mrkdwn
-from ...kick.flow import Attempt, carry_out, record_invalid
+from ...kick.cases import Case
+from ...kick.flow import Attempt, carry_out, open_attempt, settle_invalid
 from ...kick.request import InvalidField, validate_reason
 from ...kick.rooms import Found
 from ...messages import REASON_BLOCK, ModalContext, moderator_reply, progress_message, room_problem, submitted_reason
+from ...store import STORE_ERRORS
 from ..services import Services
+
+log = logging.getLogger(__name__)
 
 # Bulk kicks this large tell the moderator how far they have got: twice, since a response URL takes 5 posts.
 PROGRESS_FROM = 50
@@ -41,11 +46,23 @@ class Progress:
         reply_privately(self._url, progress_message(done, self._total, self._room), replace=True)
 
 
-def kick_and_report(
-    services: Services, context: ModalContext, users: tuple[str, ...], reason: str | None, body: dict[str, Any],
-    view: dict[str, Any],
-) -> None:  # fmt: skip
-    """After a confirming submission was acked: resolve the room if still needed, kick, post the audit, reply."""
+# Shown on the modal when the case cannot be written: nothing may be kicked off the record.
+STORE_DOWN = "The audit trail could not be written, so nothing was kicked. Try again in a minute."
+
+
+def refuse_store_down(ack: Ack, error: Exception) -> None:
+    log.error("case store unavailable at submission", extra={"fields": {"error": type(error).__name__}})
+    ack(response_action="errors", errors={REASON_BLOCK: STORE_DOWN})
+
+
+def accept_submission(
+    services: Services, ack: Ack, context: ModalContext, users: tuple[str, ...], reason: str | None,
+    body: dict[str, Any], view: dict[str, Any],
+) -> tuple[Case, Attempt] | None:  # fmt: skip
+    """Open the case, then ack: once Slack closes the modal, the kick is on record even if the bot dies.
+
+    None when there is nothing more to do: the store failed (the modal says so) or Slack sent this twice.
+    """
     attempt = Attempt(
         room_arn=context.room_arn,
         room_name=context.room_name,
@@ -57,21 +74,31 @@ def kick_and_report(
         at=datetime.now(timezone.utc),
         submission_key=view.get("id"),
     )
+    try:
+        case = open_attempt(services.store, attempt)
+    except STORE_ERRORS as error:
+        refuse_store_down(ack, error)
+        return None
+    ack()
+    return None if case is None else (case, attempt)
+
+
+def kick_and_report(services: Services, case: Case, attempt: Attempt, context: ModalContext) -> None:
+    """After an accepted submission: resolve the room if still needed, kick, post the audit, reply."""
     if attempt.room_arn is None:  # submitted before the room look-up finished
         resolution = services.rooms.resolve(context.room)
         if not isinstance(resolution, Found):
             why = room_problem(resolution)
-            services.outbox.deliver(record_invalid(services.store, attempt, why))
+            services.outbox.deliver(settle_invalid(services.store, case, why))
             reply_privately(context.response_url, f":warning: {escape_mrkdwn(why)}")
             return
         attempt = replace(attempt, room_arn=resolution.room.arn, room_name=resolution.room.name)
+    users = attempt.user_ids
     progress = None
     if len(users) >= PROGRESS_FROM:
         progress = Progress(context.response_url, len(users), attempt.room_name or context.room)
         progress.start()
-    case = carry_out(attempt, services.moderators, services.gateway, services.store, progress)
-    if case is None:
-        return  # Slack delivered this submission twice; the first one kicked and replied
+    case = carry_out(case, attempt, services.moderators, services.gateway, services.store, progress)
     audit_error = services.outbox.deliver(case)
     reply = moderator_reply(case, services.settings.audit_channel, audit_error)
     reply_privately(context.response_url, reply, replace=progress is not None)
@@ -88,12 +115,18 @@ class KickConfirmSubmission:
             ack(response_action="errors", errors={REASON_BLOCK: problem.message})
             return
         context = ModalContext.decode(view.get("private_metadata") or "{}")
-        ack()
-        users = context.users or self._drafted_users(context)
+        try:
+            users = context.users or self._drafted_users(context)
+        except STORE_ERRORS as error:
+            refuse_store_down(ack, error)
+            return
         if not users:
+            ack()
             reply_privately(context.response_url, ":warning: This confirmation expired. Run the command again.")
             return
-        kick_and_report(self._services, context, users, reason, body, view)
+        accepted = accept_submission(self._services, ack, context, users, reason, body, view)
+        if accepted:
+            kick_and_report(self._services, *accepted, context)
 
     def _drafted_users(self, context: ModalContext) -> tuple[str, ...]:
         if not context.draft:

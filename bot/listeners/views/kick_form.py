@@ -11,7 +11,7 @@ from slack_bolt import Ack
 from ...kick.request import InvalidField, validate_reason, validate_room_reference, validate_users
 from ...messages import REASON_BLOCK, ROOM_BLOCK, USERS_BLOCK, ModalContext, form_values
 from ..services import Services
-from .kick_confirm import kick_and_report
+from .kick_confirm import accept_submission, kick_and_report
 
 _SEPARATORS = re.compile(r"[\n,]")
 
@@ -37,10 +37,13 @@ class KickFormSubmission:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        ack()
         context = ModalContext.decode(view.get("private_metadata") or "{}")
-        room = self._services.rooms.known(values[ROOM_BLOCK])
         context = replace(context, room=values[ROOM_BLOCK])
+        room = self._services.rooms.known(values[ROOM_BLOCK])
         if room:
             context = context.with_room(room)
-        kick_and_report(self._services, context, values[USERS_BLOCK], values[REASON_BLOCK], body, view)
+        accepted = accept_submission(
+            self._services, ack, context, values[USERS_BLOCK], values[REASON_BLOCK], body, view
+        )
+        if accepted:
+            kick_and_report(self._services, *accepted, context)

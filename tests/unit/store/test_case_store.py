@@ -57,6 +57,17 @@ def test_outcome_replaces_pending_targets(store):
     assert done.status is Status.KICKED and done.request_ids == ("req-1",)
 
 
+def test_a_room_found_after_the_case_opened_is_recorded_with_the_outcome(store):
+    case, _ = store.open_case(new(room_arn=None, room_name=None))
+    assert store.history(room_arn=ROOM) == []
+    done = store.record_outcome(
+        case.number, Status.KICKED, [Target("viewer42", "kicked")], None, T0, room=(ROOM, "main-stage")
+    )
+    assert (done.room_arn, done.room_name, done.region) == (ROOM, "main-stage", "us-west-2")
+    assert [c.number for c in store.history(room_arn=ROOM)] == [case.number]
+    assert store.get(case.number) == done
+
+
 def test_delivery_is_claimed_once_retried_when_due_and_marked(store):
     case, _ = store.open_case(new())
     assert store.claim_delivery(case.number, T0, T0 + timedelta(minutes=1)) is None  # no outcome yet
