@@ -14,6 +14,7 @@ import threading
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackClientError
 
+from .logs import flush_logs
 from .startup import prepared_bot, prepared_settings, slack_refused
 
 # Socket Mode hands each envelope to a thread; a burst of commands must not queue behind slow kicks.
@@ -35,6 +36,7 @@ def main() -> None:
     settings = prepared_settings()
     if not settings.socket_mode:
         log.info("starting", extra={"fields": {"mode": "http", "port": settings.port}})
+        flush_logs()  # exec replaces the process: queued lines would be lost
         os.execv(sys.executable, [sys.executable, *GUNICORN])  # the same server as the Procfile's web: line
     bot = prepared_bot(settings)
     log.info("starting", extra={"fields": {"mode": "socket"}})
@@ -55,7 +57,7 @@ def main() -> None:
     bot.shutdown()  # what was acked is still carried out
     # Everything is finished and flushed; the Socket Mode client's reader threads hold no work, so do not wait
     # for them to notice the closed connection.
-    logging.shutdown()
+    flush_logs()
     os._exit(0)
 
 

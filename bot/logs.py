@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -36,12 +39,45 @@ class JsonLines(logging.Formatter):
         return line
 
 
+class _Enqueue(logging.handlers.QueueHandler):
+    """Hands each record to the writer thread as it is. Within one process nothing needs pickling, and
+    QueueHandler.prepare() would flatten a traceback into the message, losing the line's "error" field."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.msg, record.args = record.getMessage(), None  # fix the text now, not when it is written
+        return record
+
+
+_writer: logging.handlers.QueueListener | None = None
+
+
 def configure_logging(secrets: Iterable[str], level: str = "INFO", stream: TextIO = sys.stderr) -> None:
+    """JSON lines on `stream`, formatted and written by one thread of their own: a thread acking a request
+    only queues its line, instead of waiting for the stream's lock and a write under a burst."""
+    global _writer
+    flush_logs()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonLines(secrets))
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    _writer = logging.handlers.QueueListener(records, handler)
+    _writer.start()
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_Enqueue(records)]
     root.setLevel(level)
+    # Where and on which thread a line was logged is never written, so do not work it out for every record.
+    logging._srcfile = None  # type: ignore[attr-defined]  # the logging HOWTO's "Optimization" switch
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     # The AWS SDK's own chatter at INFO (credential discovery, retries) is noise next to our one line per kick.
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def flush_logs() -> None:
+    """Write every queued line and stop the writer: before the process execs, exits or is torn down."""
+    global _writer
+    if _writer is not None:
+        _writer.stop()
+        _writer = None
+
+
+atexit.register(flush_logs)

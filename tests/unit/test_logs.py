@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from bot.logs import REDACTED, configure_logging
+from bot.logs import REDACTED, configure_logging, flush_logs
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +24,7 @@ def test_lines_are_json_with_fields_and_secrets_never_appear():
         raise RuntimeError("boom xoxb-very-secret-token")
     except RuntimeError:
         log.exception("failed")
+    flush_logs()
     lines = stream.getvalue().splitlines()
     assert "xoxb-very-secret-token" not in stream.getvalue()
     first = json.loads(lines[0])
