@@ -22,6 +22,9 @@ from .kick.audit import AUDIT_EVENT, AuditRecord
 from .kick.moderators import FetchGroup, GroupUnavailable
 
 log = logging.getLogger(__name__)
+# The SDK's clients test their logger's own level, not the effective one, before building each debug line
+# (the whole request and response, on every call); one named logger with a level set in logs.py spares that.
+SDK_LOG = logging.getLogger("slack_sdk")
 
 _TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "request_timeout", "service_unavailable"}
 _AUDIT_EXPLANATIONS = {
@@ -52,8 +55,9 @@ def audit_retry_handlers() -> list[RetryHandler]:
 
 def web_client(token: str, api_url: str, handlers: list[RetryHandler] | None = None) -> WebClient:
     return WebClient(
-        token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers() if handlers is None else handlers
-    )
+        token=token, base_url=api_url, timeout=10, logger=SDK_LOG,
+        retry_handlers=retry_handlers() if handlers is None else handlers,
+    )  # fmt: skip
 
 
 def slack_error(error: Exception) -> str:
@@ -150,7 +154,7 @@ def reply_privately(
         log.error("no response_url to reply to the moderator")
         return False
     try:
-        response = WebhookClient(response_url, timeout=10, retry_handlers=retry_handlers()).send(
+        response = WebhookClient(response_url, timeout=10, logger=SDK_LOG, retry_handlers=retry_handlers()).send(
             text=text, blocks=blocks, response_type="ephemeral", replace_original=replace
         )
     except OSError as error:

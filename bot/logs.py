@@ -70,6 +70,8 @@ def configure_logging(secrets: Iterable[str], level: str = "INFO", stream: TextI
     # The AWS SDK's own chatter at INFO (credential discovery, retries) is noise next to our one line per kick.
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # Slack's SDK builds its debug lines unless its logger has a level of its own (see delivery.SDK_LOG).
+    logging.getLogger("slack_sdk").setLevel(root.level)
 
 
 def flush_logs() -> None:
