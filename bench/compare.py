@@ -1,14 +1,16 @@
 """The bot against its floor (a bare Bolt app on the same server stack): ack and modal latency under a burst and a
 sustained rate, per-kick costs, memory, start-up and import time, with the targets marked ✅/❌.
 
-    python bench/compare.py [--duration 30] [--rate 20] [--burst 40] [--repeat 1] [--settle 1] [--kicks 10]
+    python bench/compare.py [--duration 30] [--rate 20] [--burst 40] [--repeat 5] [--settle 1] [--kicks 10]
                             [--json results.json]
 
 Everything runs on 127.0.0.1 against the local fakes of Slack and IVS Chat (tests/fakes): the bot over HTTP under
 gunicorn as the Procfile's web: line runs it and in Socket Mode (`python -m bot`), and bench/floor_app.py the same
 two ways. Each app gets `--settle` seconds after it is ready before the burst, so the burst measures serving, not
 the tail of start-up (start-up has its own row; `--settle 0` fires at once). `--repeat N` fires N bursts per start
-and pools them, for steadier percentiles. `--duration 0` skips the sustained rate (a quick burst-only run).
+(default 5): the percentiles pool them, and the target is judged on the median of each burst's own p99, since on
+a shared machine one slow burst moves a pooled p99 more than any change to the app does.
+`--duration 0` skips the sustained rate (a quick burst-only run).
 """
 
 from __future__ import annotations
@@ -281,6 +283,7 @@ class Load:
     failed_acks: int
     max_send_lag: float = 0.0
     cpu_per_command: float = 0.0  # seconds of the server's CPU, from the first send until every modal opened
+    burst_p99s: list[float] = field(default_factory=list)  # each burst's own p99 (its slowest ack but none)
 
 
 def send_command(driver: Driver, slack: FakeSlack, user: str, n: int) -> Sent:
@@ -340,6 +343,8 @@ def burst(driver: Driver, slack: FakeSlack, mode: str, moderators: list[str], re
         pooled.to_modal += load.to_modal
         pooled.opened += load.opened
         pooled.failed_acks += load.failed_acks
+        if load.acks:
+            pooled.burst_p99s.append(percentile(load.acks, 99))
     return pooled
 
 
@@ -555,10 +560,14 @@ def table(figures: dict[str, Any]) -> str:
                 return "—"
             text = pcts(load.acks) + (f" ({load.failed_acks} unanswered)" if load.failed_acks else "")
             floor = pick(floor_of(col))
-            if not judged or not col.startswith("bot/") or not load.acks or floor is None or not floor.acks:
+            if not judged or not load.burst_p99s:
                 return text
-            p99, floor_p99 = percentile(load.acks, 99), percentile(floor.acks, 99)
-            ok = p99 <= ACK_P99_VS_FLOOR * floor_p99 and p99 < ACK_P99_MAX and not load.failed_acks
+            low, high = min(load.burst_p99s), max(load.burst_p99s)
+            text += f"; {ms(statistics.median(load.burst_p99s))} ({ms(low)}–{ms(high)})"
+            if not col.startswith("bot/") or floor is None or not floor.burst_p99s:
+                return text
+            p99, floor_p99 = statistics.median(load.burst_p99s), statistics.median(floor.burst_p99s)
+            ok = p99 <= ACK_P99_VS_FLOOR * floor_p99 and max(load.burst_p99s) < ACK_P99_MAX and not load.failed_acks
             return f"{text} {mark(ok)} ({p99 / floor_p99:.2f}×)"
 
         def modal(col: str, r: AppResult) -> str:
@@ -572,8 +581,12 @@ def table(figures: dict[str, Any]) -> str:
             text = f"{load.opened}/{load.sent} ({100 * load.opened / max(load.sent, 1):.0f}%)"
             return f"{text} {mark(load.opened == load.sent)}" if col.startswith("bot/") else text
 
-        target = f"bot p99 ≤ {ACK_P99_VS_FLOOR}× floor's and < {ms(ACK_P99_MAX)} ms" if judged else ""
-        row(f"{label}: ack p50 / p95 / p99 (ms)", ack, target)
+        target = (
+            f"bot's median burst p99 ≤ {ACK_P99_VS_FLOOR}× floor's, every burst's < {ms(ACK_P99_MAX)} ms"
+            if judged
+            else ""
+        )
+        row(f"{label}: ack p50 / p95 / p99 (ms)" + ("; p99 per burst: median (min–max)" if judged else ""), ack, target)
         row(f"{label}: command → views.open p50 / p95 / p99 (ms)", modal)
         row(f"{label}: modals opened (views.open ok)", opened, "100%")
 
@@ -658,7 +671,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of sustained load (0: skip it)")
     parser.add_argument("--rate", type=float, default=20.0, help="commands per second during the sustained load")
     parser.add_argument("--burst", type=int, default=40, help="commands (and moderators) in a burst")
-    parser.add_argument("--repeat", type=int, default=1, help="bursts per start, pooled")
+    parser.add_argument("--repeat", type=int, default=5, help="bursts per start; judged on their median p99")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds between ready and the burst")
     parser.add_argument("--kicks", type=int, default=10, help="kicks measured after the warm-up kick")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")

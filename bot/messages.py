@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -56,7 +56,7 @@ class ModalContext:
     draft: str | None = None
 
     def encode(self) -> str:
-        encoded = json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        encoded = json.dumps(vars(self), ensure_ascii=False, separators=(",", ":"))  # asdict() deep-copies: slow
         if len(encoded) > PRIVATE_METADATA_LIMIT:
             raise ValueError(f"private_metadata would be {len(encoded)} characters (limit {PRIVATE_METADATA_LIMIT})")
         return encoded
