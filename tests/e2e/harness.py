@@ -184,6 +184,17 @@ class BotProcess:
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def logs_once(self, *texts: str, timeout: float = 5.0) -> str:
+        """The logs once every text is in them: lines are written by the bot's log thread, a moment after
+        whatever they describe."""
+        deadline = time.monotonic() + timeout
+        while not all(text in (logs := self.logs()) for text in texts):
+            if time.monotonic() >= deadline:
+                missing = [text for text in texts if text not in logs]
+                raise AssertionError(f"the bot never logged {missing} within {timeout}s:\n{logs[-4000:]}")
+            time.sleep(0.01)
+        return logs
+
     def kill(self) -> None:
         """SIGKILL to the whole process group: it dies wherever it is, as in a crash or an OOM kill."""
         assert self.process is not None
