@@ -406,7 +406,7 @@ class Soak:
                 raise RuntimeError("submissions did not settle before the kill")
             acked = self._acked
         self.slack.calm()
-        settled = self._wait(lambda: self._delivered_all(acked), 60.0, every=0.2)
+        settled = self._wait(lambda: self._delivered_all(acked), 60.0, every=0.5)
         if not settled:
             raise RuntimeError(f"the {acked} kicks before the kill were not all recorded and posted within 60s")
         self.slack.add_channel(AUDIT_CHANNEL, bot_is_member=False)
@@ -429,8 +429,14 @@ class Soak:
         )  # fmt: skip
 
     def _delivered_all(self, acked: int) -> bool:
-        kicked = self.log.cases("kick")
-        return len(kicked) >= acked and kicked <= self.log.cases("audit posted")
+        """Every acknowledged kick is on record and posted, as the case store says: a killed process may not
+        have written its last log lines."""
+        assert self._process is not None
+        _, pending, _ = self._process.run_to_exit("audit", "pending")
+        if NOTHING_WAITING not in pending:
+            return False
+        _, exported, _ = self._process.run_to_exit("audit", "export")
+        return sum(line.startswith("{") for line in exported.splitlines()) >= acked
 
     def _kill_and_restart(
         self, number: int, after: int, *, aimed: bool, held: Call | None = None, pivot_case: int | None = None,

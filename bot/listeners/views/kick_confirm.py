@@ -1,4 +1,4 @@
-"""The confirmation modal's Kick button: validate the reason, close the modal, then kick, record and report."""
+"""The confirmation modal's Kick button: validate the reason, open the case, close the modal, then kick and report."""
 
 from __future__ import annotations
 
