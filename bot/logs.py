@@ -6,6 +6,7 @@ import atexit
 import json
 import logging
 import logging.handlers
+import os
 import queue
 import sys
 from collections.abc import Iterable
@@ -82,4 +83,13 @@ def flush_logs() -> None:
         _writer = None
 
 
+def _writer_for_child() -> None:
+    """A forked child (gunicorn with --preload) inherits the queue but not the thread that empties it."""
+    global _writer
+    if _writer is not None:
+        _writer = logging.handlers.QueueListener(_writer.queue, *_writer.handlers)
+        _writer.start()
+
+
 atexit.register(flush_logs)
+os.register_at_fork(after_in_child=_writer_for_child)

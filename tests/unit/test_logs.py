@@ -1,6 +1,7 @@
 import io
 import json
 import logging
+import os
 
 import pytest
 
@@ -30,3 +31,18 @@ def test_lines_are_json_with_fields_and_secrets_never_appear():
     first = json.loads(lines[0])
     assert first["msg"] == f"calling with {REDACTED}" and first["n"] == 1 and first["level"] == "info"
     assert "RuntimeError" in json.loads(lines[1])["error"]
+
+
+def test_a_forked_child_still_writes_its_lines(tmp_path):
+    path = tmp_path / "bot.log"
+    with open(path, "w") as stream:
+        configure_logging([], "INFO", stream)
+        pid = os.fork()
+        if pid == 0:  # the child, as a gunicorn worker forked from a --preload master
+            logging.getLogger("child").info("from the child")
+            flush_logs()
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        flush_logs()
+    assert status == 0
+    assert [json.loads(line)["msg"] for line in path.read_text().splitlines()] == ["from the child"]
