@@ -8,6 +8,8 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = 32
+# Each worker builds its own bot: its threads (audit outbox, caches, log writer) must start after the fork.
+preload_app = False
 timeout = 60
 # SIGTERM: gunicorn stops accepting and finishes requests; worker_exit then lets kicks that outlive their
 # request (acked at once, carried out after) finish within this bound.
