@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.harness import (  # noqa: E402
     AUDIT_CHANNEL,
     INVOKED_IN,
+    MODERATOR,
+    ROOM,
     BotProcess,
     HttpDriver,
     bot_env,
@@ -33,8 +35,6 @@ from tests.e2e.harness import (  # noqa: E402
 )
 from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
-
-ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
 
 
 def through_the_bot(users: list[str], workdir: Path) -> tuple[float, int]:
@@ -48,12 +48,12 @@ def through_the_bot(users: list[str], workdir: Path) -> tuple[float, int]:
             wait_until_serving(bot, port)
             driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events")
             trigger_id, response_url = slack.new_trigger_id(), slack.new_response_url()
-            driver.command(command_payload(f"{ROOM} {','.join(users)} raid", user_id="U0MOD", trigger_id=trigger_id,
+            driver.command(command_payload(f"{ROOM} {','.join(users)} raid", user_id=MODERATOR, trigger_id=trigger_id,
                                            response_url=response_url))  # fmt: skip
             slack.wait_for(lambda: any(c.params.get("trigger_id") == trigger_id for c in slack.calls_to("views.open")))
             view = next(c.response["view"] for c in slack.calls_to("views.open"))
             started = time.monotonic()
-            driver.interaction(submission_payload(view, user_id="U0MOD", reason="raid"))
+            driver.interaction(submission_payload(view, user_id=MODERATOR, reason="raid"))
             slack.wait_for(lambda: any("Case #" in p.body.get("text", "") for p in slack.posted_responses), timeout=300)
             return time.monotonic() - started, len(ivs.disconnects())
         finally:

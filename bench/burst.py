@@ -21,7 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.e2e.harness import (  # noqa: E402
     AUDIT_CHANNEL,
+    GROUP,
     INVOKED_IN,
+    MODERATOR,
+    ROOM,
     BotProcess,
     HttpDriver,
     SocketDriver,
@@ -34,8 +37,6 @@ from tests.e2e.harness import (  # noqa: E402
 from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
 
-ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
-GROUP = "S0MODS"
 SCENARIOS = {
     "steady": {},
     "AWS answers in 2.5 s": {"aws_delay": 2.5},
@@ -98,12 +99,14 @@ def run_burst(mode: str, scenario: dict, burst: int, workdir: Path) -> dict:
 def kick_once(driver, slack: FakeSlack, ivs: FakeIvsChat, user: str) -> tuple[float, float]:
     """One kick, command to private reply; returns (submit→DisconnectUser, submit→audit post) in seconds."""
     trigger_id, response_url = slack.new_trigger_id(), slack.new_response_url()
-    driver.command(command_payload(f"{ROOM} {user}", user_id="U0MOD", trigger_id=trigger_id, response_url=response_url))
+    driver.command(
+        command_payload(f"{ROOM} {user}", user_id=MODERATOR, trigger_id=trigger_id, response_url=response_url)
+    )
     slack.wait_for(lambda: any(c.params.get("trigger_id") == trigger_id for c in slack.calls_to("views.open")))
     view = next(c for c in slack.calls_to("views.open") if c.params.get("trigger_id") == trigger_id).response["view"]
     posts_before = len(slack.calls_to("chat.postMessage"))
     submitted = time.monotonic()
-    driver.interaction(submission_payload(view, user_id="U0MOD", reason="spam"))
+    driver.interaction(submission_payload(view, user_id=MODERATOR, reason="spam"))
     slack.wait_for(lambda: any(p.url == response_url for p in slack.posted_responses), timeout=15)
     return ivs.calls[-1].at - submitted, slack.calls_to("chat.postMessage")[posts_before].at - submitted
 
@@ -112,7 +115,7 @@ def run_kicks(mode: str, kicks: int, workdir: Path) -> dict:
     with FakeSlack() as slack, FakeIvsChat() as ivs:
         slack.add_channel(AUDIT_CHANNEL)
         slack.add_channel(INVOKED_IN)
-        slack.set_group_members(GROUP, ["U0MOD"])
+        slack.set_group_members(GROUP, [MODERATOR])
         ivs.add_room(ROOM)
         process, driver = start(mode, slack, ivs, workdir)
         try:

@@ -38,12 +38,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.burst import GROUP, ROOM, kick_once, percentile  # noqa: E402
+from bench.burst import kick_once, percentile  # noqa: E402
 from bot.__main__ import SOCKET_MODE_CONCURRENCY  # noqa: E402
 from bot.app import LISTENER_THREADS  # noqa: E402
 from tests.e2e.harness import (  # noqa: E402
     AUDIT_CHANNEL,
+    GROUP,
     INVOKED_IN,
+    MODERATOR,
+    ROOM,
     Driver,
     HttpDriver,
     SocketDriver,
@@ -61,7 +64,6 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "AWS answers in 2.5 s": {"aws_delay": 2.5},
     "user group look-up rate limited": {"group_rate_limited": True},
 }
-KICK_MODERATOR = "U0MOD"  # the moderator bench/burst.py's kick_once acts as
 READY_TIMEOUT = 30.0
 MODAL_WAIT = 12.0  # longer than any trigger can live, so a missing views.open is a miss, not an impatient bench
 SEND_POOL = 40  # load-generator threads; a sustained rate needs only a few at a time
@@ -251,7 +253,7 @@ def world(scenario: dict[str, Any], moderators: list[str]) -> Iterator[tuple[Fak
     with FakeSlack() as slack, FakeIvsChat() as ivs:
         slack.add_channel(AUDIT_CHANNEL)
         slack.add_channel(INVOKED_IN)
-        slack.set_group_members(GROUP, [KICK_MODERATOR, *moderators])
+        slack.set_group_members(GROUP, [MODERATOR, *moderators])  # kick_once acts as MODERATOR
         ivs.add_room(ROOM)
         if scenario.get("aws_delay"):
             ivs.set_delay(scenario["aws_delay"])

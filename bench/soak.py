@@ -36,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.harness import (  # noqa: E402
     AUDIT_CHANNEL,
     INVOKED_IN,
+    MODERATOR,
+    ROOM,
     BotProcess,
     Driver,
     HttpDriver,
@@ -51,8 +53,6 @@ from tests.fakes.ivschat import DisconnectCall, FakeIvsChat  # noqa: E402
 from tests.fakes.slack import CHAOS_KINDS as SLACK_KINDS  # noqa: E402
 from tests.fakes.slack import Call, FakeSlack  # noqa: E402
 
-ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
-MODERATOR = "U0MOD"
 CASE_IN_POST = re.compile(r"Case #(\d+) ·")
 NOTHING_WAITING = "No audit posts are waiting."
 DOUBLE_KICK = (

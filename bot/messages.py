@@ -97,19 +97,28 @@ def users_text(user_ids: tuple[str, ...], shown: int = SHOWN_IN_MODAL) -> str:
     return listed + (f" and {len(user_ids) - shown} more" if len(user_ids) > shown else "")
 
 
+def reason_block(initial: str | None, hint: str | None = None, **element: Any) -> dict[str, Any]:
+    """The optional Reason input of every modal that asks for one, held to what DisconnectUser accepts."""
+    limit = reason_rule().max_len
+    hint = hint or f"Optional, up to {limit} characters. Recorded in the audit post."
+    field: dict[str, Any] = {"type": "plain_text_input", "action_id": REASON_ACTION, "max_length": limit, **element}
+    if initial:
+        field["initial_value"] = initial
+    return {
+        "type": "input",
+        "block_id": REASON_BLOCK,
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Reason"},
+        "hint": {"type": "plain_text", "text": hint},
+        "element": field,
+    }
+
+
 def kick_modal(
     order: KickOrder, room: Room | None, context: ModalContext, *, role_unconfirmed: bool = False
 ) -> dict[str, Any]:
     """The confirmation: what will happen to whom, where. `room` None means it is still being looked up."""
     count = len(order.user_ids)
-    reason_input: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": REASON_ACTION,
-        "max_length": reason_rule().max_len,
-        "placeholder": {"type": "plain_text", "text": "Why are they being removed?"},
-    }
-    if order.reason:
-        reason_input["initial_value"] = order.reason
     who = f"*IVS user ID*\n{users_text(order.user_ids)}" if count == 1 else f"*Viewers ({count})*"
     fields = [{"type": "mrkdwn", "text": f"*Room*\n{_room_text(order.room, room)}", "verbatim": True}]
     if room:
@@ -121,14 +130,7 @@ def kick_modal(
             {"type": "section", "text": {"type": "mrkdwn", "text": users_text(order.user_ids), "verbatim": True}}
         )
     blocks += [
-        {
-            "type": "input",
-            "block_id": REASON_BLOCK,
-            "optional": True,
-            "label": {"type": "plain_text", "text": "Reason"},
-            "hint": {"type": "plain_text", "text": "Optional, up to 256 characters. Recorded in the audit post."},
-            "element": reason_input,
-        },
+        reason_block(order.reason, placeholder={"type": "plain_text", "text": "Why are they being removed?"}),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_NOT_BAN}]},
     ]
     if role_unconfirmed:
@@ -292,13 +294,7 @@ def case_message(case: Case, link: str | None) -> dict[str, Any]:
 
 
 def edit_reason_modal(case: Case, response_url: str | None) -> dict[str, Any]:
-    reason_input: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": REASON_ACTION,
-        "max_length": reason_rule().max_len,
-    }
-    if case.reason:
-        reason_input["initial_value"] = case.reason
+    hint = "Changes the record only: the viewer was already handled with the original reason."
     return {
         "type": "modal",
         "callback_id": EDIT_REASON_CALLBACK_ID,
@@ -306,19 +302,7 @@ def edit_reason_modal(case: Case, response_url: str | None) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps({"case": case.number, "response_url": response_url}),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": REASON_BLOCK,
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Reason"},
-                "hint": {
-                    "type": "plain_text",
-                    "text": "Changes the record only: the viewer was already handled with the original reason.",
-                },
-                "element": reason_input,
-            }
-        ],
+        "blocks": [reason_block(case.reason, hint)],
     }
 
 
@@ -373,18 +357,7 @@ def kick_form(room: Room | None, reference: str | None, context: ModalContext) -
                     "max_length": 3000,
                 },
             },
-            {
-                "type": "input",
-                "block_id": REASON_BLOCK,
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Reason"},
-                "hint": {"type": "plain_text", "text": "Optional, up to 256 characters. Recorded in the audit post."},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": REASON_ACTION,
-                    "max_length": reason_rule().max_len,
-                },
-            },
+            reason_block(None),
             {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_NOT_BAN}]},
         ],
     }

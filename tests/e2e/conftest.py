@@ -12,7 +12,10 @@ from tests.fakes.slack import FakeSlack
 
 from .harness import (
     AUDIT_CHANNEL,
+    GROUP,
     INVOKED_IN,
+    MODERATOR,
+    ROOM,
     BotProcess,
     Driver,
     HttpDriver,
@@ -24,10 +27,7 @@ from .harness import (
     wait_until_serving,
 )
 
-ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
 ROOM_EU = "arn:aws:ivschat:eu-central-1:123456789012:room/EuRoom12345"
-MODERATOR = "U0MOD"
-GROUP = "S0MODS"
 GROUP_MODERATOR = "U0GROUPMOD"
 KEEP = object()  # submit the modal with the reason as it was pre-filled
 

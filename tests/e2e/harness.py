@@ -23,6 +23,10 @@ SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM_ID = "T0000TEST"
 AUDIT_CHANNEL = "C0AUDIT"
 INVOKED_IN = "C0STREAM"
+# The world every test and bench sets up: one room, the moderator in IVS_KICK_MODERATORS, the moderator group.
+ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
+MODERATOR = "U0MOD"
+GROUP = "S0MODS"
 
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
@@ -184,17 +188,6 @@ class BotProcess:
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def logs_once(self, *texts: str, timeout: float = 5.0) -> str:
-        """The logs once every text is in them: lines are written by the bot's log thread, a moment after
-        whatever they describe."""
-        deadline = time.monotonic() + timeout
-        while not all(text in (logs := self.logs()) for text in texts):
-            if time.monotonic() >= deadline:
-                missing = [text for text in texts if text not in logs]
-                raise AssertionError(f"the bot never logged {missing} within {timeout}s:\n{logs[-4000:]}")
-            time.sleep(0.01)
-        return logs
-
     def kill(self) -> None:
         """SIGKILL to the whole process group: it dies wherever it is, as in a crash or an OOM kill."""
         assert self.process is not None
@@ -227,7 +220,7 @@ def bot_env(slack, ivs, *, mode: str, port: int, **overrides: str | None) -> dic
             "SLACK_BOT_TOKEN": slack.bot_token,
             "SLACK_API_URL": slack.api_url,
             "IVS_KICK_AUDIT_CHANNEL": AUDIT_CHANNEL,
-            "IVS_KICK_MODERATORS": "U0MOD",
+            "IVS_KICK_MODERATORS": MODERATOR,
             "PORT": str(port),
             "AWS_ACCESS_KEY_ID": ivs.access_key,
             "AWS_SECRET_ACCESS_KEY": ivs.secret_key,

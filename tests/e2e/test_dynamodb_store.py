@@ -56,4 +56,4 @@ def test_a_kick_the_store_cannot_record_is_not_carried_out(start_bot, dynamodb_e
 
     assert ack["response_action"] == "errors" and "could not be written" in ack["errors"]["reason"]
     assert bot.ivs.disconnects() == [] and bot.replies(response_url) == []
-    bot.process.logs_once('"msg": "case store unavailable at submission"')
+    bot.slack.wait_for(lambda: '"msg": "case store unavailable at submission"' in bot.process.logs())

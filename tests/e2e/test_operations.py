@@ -36,7 +36,8 @@ def test_sigterm_mid_kick_finishes_the_kick_and_its_audit_post_then_exits_zero(s
 def test_every_request_is_one_log_line_with_its_latency(start_bot):
     bot = start_bot("http")
     bot.kick(f"{ROOM} viewer42")
-    logs = bot.process.logs_once('"kind": "view_submission"')
+    bot.slack.wait_for(lambda: '"kind": "view_submission"' in bot.process.logs())  # written a moment after the ack
+    logs = bot.process.logs()
     lines = [json.loads(line) for line in logs.splitlines() if '"msg": "request"' in line]
     assert [line["kind"] for line in lines] == ["/ivs-kick", "view_submission"]
     assert all(isinstance(line["ms"], float) and line["status"] == 200 for line in lines)
