@@ -14,6 +14,7 @@ import threading
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackClientError
 
+from .app import SOCKET
 from .logs import flush_logs
 from .startup import prepared_bot, prepared_settings, slack_refused
 
@@ -38,7 +39,7 @@ def main() -> None:
         log.info("starting", extra={"fields": {"mode": "http", "port": settings.port}})
         flush_logs()  # exec replaces the process: queued lines would be lost
         os.execv(sys.executable, [sys.executable, *GUNICORN])  # the same server as the Procfile's web: line
-    bot = prepared_bot(settings)
+    bot = prepared_bot(settings, SOCKET)  # serves nothing over HTTP
     log.info("starting", extra={"fields": {"mode": "socket"}})
     stop = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):

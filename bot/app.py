@@ -37,12 +37,14 @@ SHUTDOWN_SECONDS = 25.0
 log = logging.getLogger(__name__)
 
 
-class _SameTokenNotice(logging.Filter):
-    """Bolt also reads SLACK_BOT_TOKEN and warns that it goes unused beside our client, which carries that very
-    token; the warning would only confuse whoever reads the logs."""
+class _RedundantBoltLines(logging.Filter):
+    """Bolt lines that only repeat what is already said. It reads SLACK_BOT_TOKEN and warns that it goes unused
+    beside our client, which carries that very token. It reports a bad signature with the whole request body
+    (a response_url is a bearer link), where our own `request` line already records the 401."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return "`token` will be unused" not in message and not message.startswith("Invalid request signature")
 
 
 def _configured_region(session: boto3.session.Session | None) -> tuple[str, ...]:
@@ -72,11 +74,15 @@ class LoggedApp(App):
         return response
 
 
+HTTP, SOCKET = "http", "socket"
+
+
 @dataclass
 class Bot:
     app: App
     services: Services
     executors: tuple[ThreadPoolExecutor, ...]  # where acked work goes on: it must finish before exit
+    mode: str  # HTTP or SOCKET: how Slack reaches this process
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """For GET /healthz: no secrets, just whether the case store answers."""
@@ -86,8 +92,7 @@ class Bot:
         except Exception as error:  # any failure means unhealthy; the reason goes to the log, not the caller
             log.warning("health check: case store failed", extra={"fields": {"error": type(error).__name__}})
             store = "error"
-        mode = "socket" if self.services.settings.socket_mode else "http"
-        return store == "ok", {"version": __version__, "mode": mode, "store": store}
+        return store == "ok", {"version": __version__, "mode": self.mode, "store": store}
 
     def shutdown(self, timeout: float = SHUTDOWN_SECONDS) -> None:
         """Let in-flight kicks and their audit posts finish (at most `timeout` seconds), then stop."""
@@ -113,7 +118,17 @@ def _join_executors(executors: tuple[ThreadPoolExecutor, ...], timeout: float) -
     return not waiter.is_alive()
 
 
-def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None = None) -> Bot:
+def create_bot(settings: Settings, *, mode: str, aws_session: boto3.session.Session | None = None) -> Bot:
+    """The bot for one process. `mode` is HTTP (every request's signature is verified, so a signing secret is
+    required whatever else is set) or SOCKET (Slack's authenticated WebSocket; Bolt skips verification there).
+
+    Raises ValueError for HTTP without a signing secret; BoltError / SlackClientError when Slack refuses the bot
+    token (auth.test); the store's errors (bot.store.STORE_ERRORS) when the case store cannot be opened.
+    """
+    if mode not in {HTTP, SOCKET}:
+        raise ValueError(f"mode must be {HTTP!r} or {SOCKET!r}; got {mode!r}")
+    if mode == HTTP and not settings.signing_secret:
+        raise ValueError("serving Slack over HTTP needs SLACK_SIGNING_SECRET to verify every request")
     client = web_client(settings.bot_token, settings.api_url)
     moderators = ModeratorDirectory(
         users=settings.moderators,
@@ -122,12 +137,13 @@ def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None 
         max_age=settings.moderator_cache_seconds,
     )
     bolt_logger = logging.getLogger("slack_bolt")
-    bolt_logger.addFilter(_SameTokenNotice())
+    bolt_logger.addFilter(_RedundantBoltLines())
     listener_pool = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     app = LoggedApp(
         client=client,
-        signing_secret=settings.signing_secret,
-        request_verification_enabled=not settings.socket_mode,
+        signing_secret=settings.signing_secret or "",
+        # Always on: Bolt skips it only for Socket Mode envelopes, never for a request that came over HTTP.
+        request_verification_enabled=True,
         listener_executor=listener_pool,
         logger=bolt_logger,
     )
@@ -154,4 +170,4 @@ def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None 
     moderators.warm()
     rooms.refresh()  # the form's picker and name look-ups start from a listing, not from an empty cache
     outbox.start()
-    return Bot(app, services, (listener_pool, background))
+    return Bot(app, services, (listener_pool, background), mode)

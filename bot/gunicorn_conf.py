@@ -1,23 +1,50 @@
-"""gunicorn settings shared by the Procfile's `web:` line and `python -m bot` in HTTP mode."""
+"""gunicorn settings shared by the Procfile's `web:` line and `python -m bot` in HTTP mode.
+
+Why gevent workers: a thread-per-request worker (gthread) gives each connection a thread as soon as its first
+byte arrives, so sixty clients sending their headers a byte a second hold every thread and Slack's requests wait
+past their 3 s deadline. gunicorn's documentation recommends an async worker for a server that faces clients
+directly; under gevent a slow client costs a greenlet, not a thread (bench/hostile_http.py measures both).
+"""
 
 import os
+import subprocess
 import sys
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
-# Threads, not processes: listeners mostly wait on Slack and AWS, and one process keeps one moderator cache.
-worker_class = "gthread"
+# One process keeps one moderator cache and one room cache; WEB_CONCURRENCY adds processes, each with its own.
+worker_class = "gevent"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
-threads = 32
-# Each worker builds its own bot: its threads (audit outbox, caches, log writer) must start after the fork.
+# Connections one worker holds at once, slow ones included; beyond it the kernel's backlog queues them.
+worker_connections = 1000
+# Each worker builds its own bot: its threads (audit outbox, caches, log writer) must start after the fork,
+# and after gevent has patched the worker.
 preload_app = False
 timeout = 60
 # SIGTERM: gunicorn stops accepting and finishes requests; worker_exit then lets kicks that outlive their
 # request (acked at once, carried out after) finish within this bound.
 graceful_timeout = 30
 accesslog = None
+# Request line and headers: gunicorn's own limits (bytes, count) answer 400 before the app sees anything.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
+# No run-time control socket: nothing manages this server but its signals.
+control_socket_disable = True
+
+SERVED_APP = "bot.wsgi:application"
+
+
+def on_starting(server):
+    """Before any worker starts: settings, case store and bot token, so that a bad setting or a token Slack
+    rejects stops the server with the README's exit code instead of a worker respawning in a loop. The checks run
+    in a child process: the master must not import what gevent has yet to patch in each worker."""
+    if (getattr(server.app, "app_uri", None) or server.cfg.wsgi_app) == SERVED_APP:
+        checked = subprocess.run([sys.executable, "-c", "from bot.startup import preflight_http; preflight_http()"])
+        if checked.returncode:
+            sys.exit(checked.returncode)
 
 
 def worker_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
     served = sys.modules.get("bot.wsgi")
-    if served is not None:
+    if served is not None and hasattr(served, "bot"):
         served.bot.shutdown()

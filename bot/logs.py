@@ -66,8 +66,9 @@ def configure_logging(secrets: Iterable[str], level: str = "INFO", stream: TextI
     root.handlers[:] = [_Enqueue(records)]
     root.setLevel(level)
     # Where and on which thread a line was logged is never written, so do not work it out for every record.
+    # The process ID stays: gunicorn's own lines print it.
     logging._srcfile = None  # type: ignore[attr-defined]  # the logging HOWTO's "Optimization" switch
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging.logThreads = logging.logMultiprocessing = False
     # The AWS SDK's own chatter at INFO (credential discovery, retries) is noise next to our one line per kick.
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -103,15 +103,26 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
-    """Read the settings, raising SettingsError that lists every problem found."""
+def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) -> Settings:
+    """Read the settings, raising SettingsError that lists every problem found.
+
+    `serves_http`: True for a process that serves Slack over HTTP whatever else is set (the WSGI entry point),
+    None when SLACK_APP_TOKEN decides (`python -m bot`). Serving HTTP always needs SLACK_SIGNING_SECRET.
+    """
     problems: list[str] = []
     app_token = env.get("SLACK_APP_TOKEN", "").strip() or None
     bot_token = _token(env, "SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token", problems)
     if app_token:
         _token(env, "SLACK_APP_TOKEN", "xapp-", "an app-level token with the connections:write scope", problems)
     signing_secret = env.get("SLACK_SIGNING_SECRET", "").strip() or None
-    if not app_token and not signing_secret:
+    if serves_http and not signing_secret:
+        problems.append(
+            "SLACK_SIGNING_SECRET is not set. The HTTP server (the Procfile's web: process, bot.wsgi:application) "
+            "verifies every request from Slack with the Signing Secret from your app's Basic Information page, "
+            "whatever else is set. For Socket Mode run the worker: process (python -m bot with SLACK_APP_TOKEN) "
+            "instead."
+        )
+    elif not app_token and not signing_secret:
         problems.append(
             "SLACK_SIGNING_SECRET is not set. HTTP mode (no SLACK_APP_TOKEN) needs the Signing Secret from "
             "your app's Basic Information page; or set SLACK_APP_TOKEN (xapp-…) to run in Socket Mode."

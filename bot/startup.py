@@ -14,11 +14,14 @@ from slack_sdk.errors import SlackClientError
 from .app import Bot, create_bot
 from .logs import configure_logging
 from .settings import Settings, SettingsError, load_settings
-from .store import STORE_ERRORS
+from .delivery import web_client
+from .store import STORE_ERRORS, open_store
 
 EXIT_SLACK_REFUSED = 1
 EXIT_BAD_SETTINGS = 2
 EXIT_STORE_UNAVAILABLE = 3
+# gunicorn's own "worker failed to boot" code: its master stops the whole server instead of respawning the worker.
+EXIT_WORKER_BOOT = 3
 
 
 def cannot_start(lines: list[str], code: int) -> SystemExit:
@@ -28,11 +31,12 @@ def cannot_start(lines: list[str], code: int) -> SystemExit:
     return SystemExit(code)
 
 
-def prepared_settings() -> Settings:
-    """Load `.env` from the working directory (real environment variables win) and validate everything."""
+def prepared_settings(*, serves_http: bool | None = None) -> Settings:
+    """Load `.env` from the working directory (real environment variables win) and validate everything.
+    `serves_http=True` (the WSGI entry point) requires SLACK_SIGNING_SECRET whatever else is set."""
     load_dotenv(Path.cwd() / ".env", override=False)
     try:
-        settings = load_settings(os.environ)
+        settings = load_settings(os.environ, serves_http=serves_http)
     except SettingsError as error:
         raise cannot_start(error.problems, EXIT_BAD_SETTINGS) from None
     configure_logging(settings.secrets, settings.log_level)
@@ -49,17 +53,36 @@ def slack_refused(settings: Settings, error: Exception) -> SystemExit:
     )
 
 
-def prepared_bot(settings: Settings) -> Bot:
+def _store_unavailable(settings: Settings, error: Exception) -> SystemExit:
+    return cannot_start(
+        [
+            f"The case store {settings.store.describe()} cannot be opened: {error}. Check IVS_KICK_STORE / "
+            "IVS_KICK_DB, and for DynamoDB the table, its region (AWS_DEFAULT_REGION) and the bot's permissions."
+        ],
+        EXIT_STORE_UNAVAILABLE,
+    )
+
+
+def prepared_bot(settings: Settings, mode: str) -> Bot:
     """The bot, after the case store opened and Slack confirmed the bot token (auth.test)."""
     try:
-        return create_bot(settings)
+        return create_bot(settings, mode=mode)
     except (BoltError, SlackClientError, URLError) as error:  # URLError: Slack's API could not be reached
         raise slack_refused(settings, error) from None
     except STORE_ERRORS as error:
-        raise cannot_start(
-            [
-                f"The case store {settings.store.describe()} cannot be opened: {error}. Check IVS_KICK_STORE / "
-                "IVS_KICK_DB, and for DynamoDB the table, its region (AWS_DEFAULT_REGION) and the bot's permissions."
-            ],
-            EXIT_STORE_UNAVAILABLE,
-        ) from None
+        raise _store_unavailable(settings, error) from None
+
+
+def preflight_http() -> None:
+    """What the HTTP server's master process checks before it starts any worker, exiting with the codes above:
+    the settings (a signing secret included), the case store, and the bot token (auth.test). A worker that then
+    fails anyway exits with EXIT_WORKER_BOOT, which stops gunicorn rather than respawning it in a loop."""
+    settings = prepared_settings(serves_http=True)
+    try:
+        open_store(settings.store).close()
+    except STORE_ERRORS as error:
+        raise _store_unavailable(settings, error) from None
+    try:
+        web_client(settings.bot_token, settings.api_url).auth_test()
+    except (SlackClientError, OSError) as error:
+        raise slack_refused(settings, error) from None

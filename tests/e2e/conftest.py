@@ -12,6 +12,7 @@ from tests.fakes.slack import FakeSlack
 
 from .harness import (
     AUDIT_CHANNEL,
+    BOT_COMMAND,
     GROUP,
     INVOKED_IN,
     MODERATOR,
@@ -144,13 +145,15 @@ def everything_sent(slack: FakeSlack) -> str:
 def start_bot(slack, ivs, tmp_path):
     started: list[BotProcess] = []
 
-    def start(mode: str, workdir=None, **env_overrides: str | None) -> Bot:
-        """Start a bot; pass the workdir of an earlier one to restart it on the same case store."""
+    def start(mode: str, workdir=None, command: list[str] | None = None, **env_overrides: str | None) -> Bot:
+        """Start a bot; pass the workdir of an earlier one to restart it on the same case store, and a command
+        to start it through another entry point than `python -m bot`."""
         port = free_port()
         if workdir is None:
             workdir = tmp_path / f"{mode}-{len(started)}"
             workdir.mkdir()
-        process = BotProcess(bot_env(slack, ivs, mode=mode, port=port, **env_overrides), workdir).start()
+        env = bot_env(slack, ivs, mode=mode, port=port, **env_overrides)
+        process = BotProcess(env, workdir, command=command or list(BOT_COMMAND)).start()
         started.append(process)
         if mode == "http":
             wait_until_serving(process, port)

@@ -149,13 +149,28 @@ def event_payload(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def procfile_command(process_type: str) -> list[str]:
+    """A Procfile line as argv, its program run from this interpreter's environment (`gunicorn` → `-m gunicorn`)."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process_type:
+            program, *args = command.split()
+            return [sys.executable, "-m", program, *args] if program != "python" else [sys.executable, *args]
+    raise AssertionError(f"the Procfile has no {process_type}: line")
+
+
+BOT_COMMAND = [sys.executable, "-m", "bot"]
+
+
 @dataclass
 class BotProcess:
-    """`python -m bot` as a child process, in an empty working directory, logs captured to a file."""
+    """The bot as a child process (`python -m bot` unless `command` says otherwise), in an empty working
+    directory, logs captured to a file."""
 
     env: dict[str, str]
     workdir: Path
     process: subprocess.Popen | None = None
+    command: list[str] = field(default_factory=lambda: list(BOT_COMMAND))
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -164,7 +179,7 @@ class BotProcess:
     def start(self) -> "BotProcess":
         self._log = open(self.log_path, "ab")  # a restarted bot in the same directory appends
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot"],
+            self.command,
             cwd=self.workdir,
             env=self.env,
             stdout=self._log,
@@ -174,9 +189,9 @@ class BotProcess:
         return self
 
     def run_to_exit(self, *args: str, timeout: float = 30) -> tuple[int, str, str]:
-        """Run `python -m bot ARGS` to completion: exit code, stdout, stderr."""
+        """Run the command with ARGS to completion: exit code, stdout, stderr."""
         result = subprocess.run(
-            [sys.executable, "-m", "bot", *args],
+            [*self.command, *args],
             cwd=self.workdir,
             env=self.env,
             capture_output=True,
