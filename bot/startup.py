@@ -12,9 +12,9 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 
 from .app import Bot, create_bot
+from .delivery import web_client
 from .logs import configure_logging
 from .settings import Settings, SettingsError, load_settings
-from .delivery import web_client
 from .store import STORE_ERRORS, open_store
 
 EXIT_SLACK_REFUSED = 1

@@ -273,11 +273,11 @@ class Driver:
 class HttpDriver(Driver):
     mode = "http"
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, timeout: float = 10) -> None:
+        self.url, self.timeout = url, timeout
 
     def _post(self, body: bytes, content_type: str) -> Any:
-        answer = http_post(self.url, body, {"Content-Type": content_type, **sign(body)})
+        answer = http_post(self.url, body, {"Content-Type": content_type, **sign(body)}, timeout=self.timeout)
         assert answer.status == 200, f"HTTP {answer.status}: {answer.body}"
         return answer.json()
 

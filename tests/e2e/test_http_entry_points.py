@@ -63,7 +63,9 @@ def test_an_unverified_request_changes_nothing_through_any_http_entry_point(star
     assert bot.opened_view(trigger_id)["type"] == "modal"
 
 
-@pytest.mark.parametrize("entry", ["Procfile web: with an app token", "gunicorn bot.wsgi:application with an app token"])
+@pytest.mark.parametrize(
+    "entry", ["Procfile web: with an app token", "gunicorn bot.wsgi:application with an app token"]
+)
 def test_an_http_entry_point_refuses_to_start_without_the_signing_secret(slack, ivs, tmp_path, entry):
     command, _ = HTTP_ENTRY_POINTS[entry]
     port = free_port()

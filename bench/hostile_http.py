@@ -1,0 +1,163 @@
+"""Hostile HTTP clients against the Procfile's web: server, with gunicorn's gthread and gevent workers.
+
+    python bench/hostile_http.py [--slow 60] [--bodies 4] [--body-mb 20]
+
+For each worker class: `--slow` clients send their headers a byte a second while a signed slash command and
+GET /healthz are timed (Slack gives up after 3 s), then `--bodies` clients each send a `--body-mb` MB body at
+once, and the server's process tree's peak resident memory is compared before and after. gthread is the worker
+the bot used before; gevent is what bot/gunicorn_conf.py sets now. Nothing leaves this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.compare import peak_rss_kb, process_tree  # noqa: E402
+from tests.e2e.harness import (  # noqa: E402
+    AUDIT_CHANNEL,
+    INVOKED_IN,
+    MODERATOR,
+    ROOM,
+    BotProcess,
+    HttpDriver,
+    bot_env,
+    command_payload,
+    free_port,
+    procfile_command,
+    wait_until_serving,
+)
+from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
+from tests.fakes.slack import FakeSlack  # noqa: E402
+
+WORKERS = {
+    "gthread, 32 threads (before)": "--worker-class gthread --threads 32",
+    "gevent (bot/gunicorn_conf.py)": "",
+}
+WAIT = 10.0  # how long this benchmark waits for an answer; Slack waits 3 s
+
+
+def _tree_peak_mb(root: int) -> float:
+    return sum(peak_rss_kb(pid) for pid in process_tree(root)) / 1024
+
+
+def _timed(call) -> tuple[float | None, str]:
+    started = time.monotonic()
+    try:
+        result = call()
+    except OSError as error:
+        return None, type(error).__name__
+    return (time.monotonic() - started) * 1000, str(result)
+
+
+def _slow_clients(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
+    connected = threading.Semaphore(0)
+
+    def dribble() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as conn:
+            for index, byte in enumerate(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nX-Slow: " + b"a" * 60):
+                if stop.wait(0 if index == 0 else 1.0):
+                    return
+                try:
+                    conn.send(bytes([byte]))
+                except OSError:
+                    return
+                if index == 1:
+                    connected.release()
+
+    clients = [threading.Thread(target=dribble, daemon=True) for _ in range(count)]
+    for client in clients:
+        client.start()
+    for _ in clients:
+        connected.acquire(timeout=30)
+    return clients
+
+
+def _send_body(port: int, megabytes: int) -> str:
+    head = (
+        b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: " + str(megabytes * 1024 * 1024).encode() + b"\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as conn:
+        try:
+            conn.sendall(head)
+            chunk = b"a" * (1024 * 1024)
+            for _ in range(megabytes):
+                conn.sendall(chunk)
+        except OSError:
+            pass  # answered and dropped before the whole body arrived
+        try:
+            return conn.recv(64).split(b"\r\n")[0].decode()
+        except OSError as error:
+            return type(error).__name__
+
+
+def measure(worker: str, args: argparse.Namespace) -> dict[str, str]:
+    with FakeSlack() as slack, FakeIvsChat() as ivs, tempfile.TemporaryDirectory() as workdir:
+        slack.add_channel(AUDIT_CHANNEL)
+        slack.add_channel(INVOKED_IN)
+        ivs.add_room(ROOM)
+        port = free_port()
+        env = bot_env(slack, ivs, mode="http", port=port, GUNICORN_CMD_ARGS=WORKERS[worker] or None)
+        bot = BotProcess(env, Path(workdir), command=procfile_command("web")).start()
+        try:
+            wait_until_serving(bot, port)
+            row: dict[str, str] = {}
+            stop = threading.Event()
+            clients = _slow_clients(port, args.slow, stop)
+            health_ms, _ = _timed(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=WAIT))
+            driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events", timeout=WAIT)
+            trigger_id = slack.new_trigger_id()
+            form = command_payload(
+                f"{ROOM} viewer42", user_id=MODERATOR, trigger_id=trigger_id, response_url=slack.new_response_url()
+            )
+            ack_ms, _ = _timed(lambda: driver.command(form))
+            try:
+                slack.wait_for(
+                    lambda: any(c.params.get("trigger_id") == trigger_id for c in slack.calls_to("views.open")), 5
+                )
+                opened = [c.response.get("ok") for c in slack.calls_to("views.open")][-1]
+            except AssertionError:
+                opened = False
+            stop.set()
+            for client in clients:
+                client.join(WAIT)
+            row["/healthz with slow clients, ms"] = f"{health_ms:.0f}" if health_ms else f"no answer in {WAIT:.0f} s"
+            row["signed command ack with slow clients, ms"] = f"{ack_ms:.0f}" if ack_ms else f"no ack in {WAIT:.0f} s"
+            row["its modal opened (trigger valid 3 s)"] = "yes" if opened else "no"
+            before = _tree_peak_mb(bot.process.pid)
+            with ThreadPoolExecutor(args.bodies) as pool:
+                answers = list(pool.map(lambda _: _send_body(port, args.body_mb), range(args.bodies)))
+            after = _tree_peak_mb(bot.process.pid)
+            row[f"{args.bodies} × {args.body_mb} MB bodies: answers"] = ", ".join(sorted(set(answers)))
+            row["peak RSS of the server before → after, MB"] = f"{before:.0f} → {after:.0f} (+{after - before:.0f})"
+            return row
+        finally:
+            bot.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--slow", type=int, default=60, help="clients dribbling their headers (default 60)")
+    parser.add_argument("--bodies", type=int, default=4, help="concurrent large bodies (default 4)")
+    parser.add_argument("--body-mb", type=int, default=20, help="size of each large body in MB (default 20)")
+    args = parser.parse_args()
+    rows = {worker: measure(worker, args) for worker in WORKERS}
+    figures = list(next(iter(rows.values())))
+    print("| figure | " + " | ".join(rows) + " |")
+    print("|---|" + "---|" * len(rows))
+    for figure in figures:
+        print(f"| {figure} | " + " | ".join(row[figure] for row in rows.values()) + " |")
+
+
+if __name__ == "__main__":
+    main()
