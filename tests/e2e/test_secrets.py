@@ -1,8 +1,11 @@
-"""Secrets and personal data: no response_url or trigger ID in the log at any level."""
+"""Secrets and personal data: no response_url or trigger ID in the log at any level, and a case store that only
+its owner can read."""
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -56,3 +59,39 @@ def test_a_kick_at_debug_level_leaves_no_response_url_or_trigger_id_in_the_log(s
     logs = bot.process.logs()
     assert '"level": "debug"' in logs and "views.open" in logs  # Slack's SDK did log each call
     _assert_not_logged(logs, response_url, trigger_id, "99999.11111.submitted")
+
+
+@pytest.fixture
+def permissive_umask():
+    """The umask most shells and containers run with (the bot inherits it), which leaves new files world-readable."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def _modes(db) -> dict[str, int]:
+    return {suffix: stat.S_IMODE(os.stat(f"{db}{suffix}").st_mode) for suffix in ("", "-wal", "-shm")}
+
+
+WARNING = "case store file could be read by other users; its mode is now 0600"
+
+
+def test_the_case_store_and_its_wal_and_shm_files_are_mode_0600(start_bot, mode, permissive_umask):
+    bot = start_bot(mode)
+    bot.kick(f"{ROOM} viewer42 spam")
+    assert _modes(bot.process.workdir / "ivs-kick.db") == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+    assert WARNING not in bot.process.logs()
+
+
+def test_a_case_store_others_could_read_is_tightened_at_start_with_one_warning(start_bot, mode, tmp_path):
+    workdir = tmp_path / "wide"
+    workdir.mkdir()
+    db = workdir / "ivs-kick.db"
+    db.touch()
+    os.chmod(db, 0o644)  # as an older version, or a copy, left it
+    bot = start_bot(mode, workdir=workdir)
+    bot.kick(f"{ROOM} viewer42 spam")
+    assert _modes(db) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+    bot.slack.wait_for(lambda: WARNING in bot.process.logs())
+    [line] = [json.loads(line) for line in bot.process.logs().splitlines() if WARNING in line]
+    assert line["level"] == "warning" and line["files"] == {"ivs-kick.db": "0644"}
