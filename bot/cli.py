@@ -2,6 +2,7 @@
 
 python -m bot audit pending                          cases whose audit post has not reached Slack
 python -m bot audit export [--since DATE] [--format csv|jsonl]   every case, oldest first, to stdout
+    (CSV cells that a spreadsheet would run as a formula are neutralised; JSON Lines are the data as stored)
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ CSV_COLUMNS = (
     "case", "created_at", "status", "moderator_id", "team_id", "channel_id", "room_arn", "room_name", "user_id",
     "result", "message", "aws_request_id", "reason", "detail", "command", "audit_channel", "audit_ts", "amendments",
 )  # fmt: skip
+
+
+# OWASP's CSV Injection rule: a spreadsheet may run a cell that begins with one of these as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A cell no spreadsheet runs: text that begins with = + - @, a tab or a carriage return gets a leading `'`
+    (https://owasp.org/www-community/attacks/CSV_Injection). The rest is kept as it was."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) else value
 
 
 def _since(text: str) -> datetime:
@@ -82,10 +93,11 @@ def _csv_rows(case: Case) -> Iterable[dict[str, Any]]:
 def export(cases: Iterable[Case], fmt: str, out: TextIO) -> int:
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="raise")
+        # Every cell quoted, so a separator, quote or line break inside one cannot start another.
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="raise", quoting=csv.QUOTE_ALL)
         writer.writeheader()
         for case in cases:
-            writer.writerows(_csv_rows(case))
+            writer.writerows({column: _cell(value) for column, value in row.items()} for row in _csv_rows(case))
             count += 1
     else:
         for case in cases:

@@ -1,4 +1,5 @@
-"""Structured logging: one JSON object per line on stderr, with every configured secret redacted."""
+"""Structured logging: one JSON object per line on stderr, with every configured secret, Slack response_url and
+trigger ID redacted."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import logging.handlers
 import os
 import queue
+import re
 import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -15,10 +17,42 @@ from typing import TextIO
 
 REDACTED = "[redacted]"
 
+# A response_url is a bearer link for 30 minutes, and a trigger ID opens a modal as the user for 3 s: neither
+# may reach a log. They are found in every form a line can carry them: raw, URL-encoded (a form body, as
+# slack_bolt logs a request whose signature is wrong), JSON-escaped (`https:\/\/`), or both, and inside the
+# line's own JSON, where a quote is `\"` and a backslash `\\`.
+_SLASH = r"(?:\\*/|(?:%5[Cc])*%2[Ff])"
+_QUOTE = r"(?:\\*[\"']|(?:%5[Cc])*%2[27])"
+_SPACE = r"(?:\s|\+|%20)*"
+# a value ends at a quote, & , ] } (raw or %-encoded), a backslash other than in \/, or a space
+_VALUE = r"(?:[\w.~:-]|\\*/|%(?!2[267Cc]|5[CcDd]|7[Dd])[0-9A-Fa-f]{2}|%5[Cc](?=%2[Ff]))+"
+# anything under Slack's webhook hosts (response URLs, incoming webhooks), with or without its scheme
+_WEBHOOK_URL = re.compile(rf"(?:https?(?::|%3A){_SLASH}{_SLASH})?hooks\.slack(?:-gov)?\.com(?:{_SLASH}[\w.~-]+)*", re.I)
+# a response_url's path on any host: /commands|actions|app/<team>/<number>/<secret>
+_RESPONSE_PATH = re.compile(rf"(?:commands|actions|app){_SLASH}[A-Z0-9]+{_SLASH}[0-9]+{_SLASH}[\w-]+")
+# the value given to a key named response_url or trigger_id: in JSON, a Python repr or a form field
+_KEYED = re.compile(rf"((?:response_url|trigger_id){_QUOTE}?{_SPACE}(?:[:=]|%3A|%3D){_SPACE}{_QUOTE}?){_VALUE}", re.I)
+# a trigger ID anywhere: <digits>.<digits>.<hex>, looked for only where a cheap search finds its tail
+_TRIGGER_ID = re.compile(r"(?<![0-9.])[0-9]+\.[0-9]+\.[0-9a-fA-F]{8,}(?![\w.])")
+_TRIGGER_TAIL = re.compile(r"\.[0-9]+\.[0-9a-fA-F]{8}")
+
+
+def redact_slack_links(line: str) -> str:
+    """`line` with every Slack response_url and trigger ID replaced by REDACTED (a key before one is kept)."""
+    lowered = line.lower()
+    if "hooks.slack" in lowered:
+        line = _WEBHOOK_URL.sub(REDACTED, line)
+    line = _RESPONSE_PATH.sub(REDACTED, line)
+    if "response_url" in lowered or "trigger_id" in lowered:
+        line = _KEYED.sub(lambda match: match.group(1) + REDACTED, line)
+    if _TRIGGER_TAIL.search(line):
+        line = _TRIGGER_ID.sub(REDACTED, line)
+    return line
+
 
 class JsonLines(logging.Formatter):
-    """Formats records as JSON; `extra={"fields": {...}}` adds fields. Secrets are replaced last, so they
-    cannot leak through a message, a field or a traceback."""
+    """Formats records as JSON; `extra={"fields": {...}}` adds fields. Response URLs, trigger IDs and secrets are
+    replaced in the finished line, so they cannot leak through a message, a field or a traceback."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -35,6 +69,7 @@ class JsonLines(logging.Formatter):
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         line = json.dumps(entry, ensure_ascii=False, default=str)
+        line = redact_slack_links(line)
         for secret in self._secrets:
             line = line.replace(secret, REDACTED)
         return line

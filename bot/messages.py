@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from .kick.audit import audit_record, escape_mrkdwn, mention_channel, mention_user, slack_time
+from .kick.audit import audit_record, code_span, escape_mrkdwn, mention_channel, mention_user, slack_time
 from .kick.cases import Case, Status
 from .kick.command import USAGE
 from .kick.request import KickOrder, reason_rule, region_of
@@ -87,13 +87,13 @@ class ModalContext:
 
 def _room_text(reference: str, room: Room | None) -> str:
     if room is None:
-        return f"`{escape_mrkdwn(reference)}`  :mag: looking it up…"
+        return f"{code_span(reference)}  :mag: looking it up…"
     name = f"*{escape_mrkdwn(room.name)}*\n" if room.name else ""
     return f"{name}{escape_mrkdwn(room.arn)}"
 
 
 def users_text(user_ids: tuple[str, ...], shown: int = SHOWN_IN_MODAL) -> str:
-    listed = ", ".join(f"`{escape_mrkdwn(u)}`" for u in user_ids[:shown])
+    listed = ", ".join(code_span(u) for u in user_ids[:shown])
     return listed + (f" and {len(user_ids) - shown} more" if len(user_ids) > shown else "")
 
 
@@ -260,7 +260,7 @@ def _case_line(case: Case, link: str | None) -> str:
     label = f"<{link}|#{case.number}>" if link else f"#{case.number}"
     room = escape_mrkdwn(case.room_arn.rsplit("/", 1)[-1]) if case.room_arn else "no room"
     reason = escape_mrkdwn(case.reason) if case.reason else "no reason"
-    users = ", ".join(f"`{escape_mrkdwn(u)}`" for u in case.user_ids) or "nobody"
+    users = ", ".join(code_span(u) for u in case.user_ids) or "nobody"
     return (
         f"• {label} {slack_time(case.created_at)} · *{case.status.value}* · {users} · room {room} · "
         f"by {mention_user(case.moderator_id)} · {reason}"

@@ -1,7 +1,8 @@
 """Audit records: a case as a Slack message (Block Kit plus a text fallback).
 
 Every string a person typed (user ID, reason, the command itself, anything echoed back by AWS) goes through
-`escape_mrkdwn`, so `<!channel>` or `<@U…>` in a reason shows as text and never pings anyone.
+`escape_mrkdwn`, so `<!channel>` or `<@U…>` in a reason shows as text and never pings anyone, and every code
+span is built by `code_span`, so a backtick in an IVS user ID cannot end it.
 """
 
 from __future__ import annotations
@@ -22,9 +23,23 @@ MAX_RESULT_SECTIONS = 40  # a message holds 50 blocks; the rest of the record ne
 SHOWN_IN_HEADLINE = 5
 
 
+# Slack's mrkdwn has no escape for a backtick (it decodes only &amp; &lt; &gt;), so a typed one is shown as this
+# look-alike instead: U+02CB MODIFIER LETTER GRAVE ACCENT, "ˋ".
+BACKTICK_STAND_IN = "\u02cb"
+
+
 def escape_mrkdwn(text: str) -> str:
-    """Slack's three control characters as entities: nothing a user typed can become a mention or a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text a person typed, made inert in mrkdwn: Slack's three control characters `&`, `<`, `>` as entities, so
+    nothing becomes a mention or a link, and each backtick as BACKTICK_STAND_IN (ˋ, U+02CB), so nothing opens or
+    closes a code span. The case store and exports keep the text as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", BACKTICK_STAND_IN)
+
+
+def code_span(text: str) -> str:
+    """`text` as inline code, escaped by `escape_mrkdwn` (a backtick in it shows as ˋ, U+02CB, and cannot end the
+    span) and kept on one line (a line break, which would end the span, becomes a space). Every code span the bot
+    builds around a user ID, a room or any other text comes from here."""
+    return "`" + escape_mrkdwn(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ") + "`"
 
 
 def mention_user(user_id: str) -> str:
@@ -59,7 +74,7 @@ class AuditRecord:
 
 
 def _code_list(user_ids: tuple[str, ...] | list[str], shown: int) -> str:
-    listed = ", ".join(f"`{escape_mrkdwn(u)}`" for u in user_ids[:shown])
+    listed = ", ".join(code_span(u) for u in user_ids[:shown])
     more = len(user_ids) - shown
     return listed + (f" and {more} more" if more > 0 else "") if user_ids else "nobody"
 
@@ -104,7 +119,7 @@ def _detail(case: Case) -> str:
 def _fields(case: Case) -> list[str]:
     fields = [f"*Moderator*\n{mention_user(case.moderator_id)}"]
     if len(case.user_ids) == 1:
-        fields.append(f"*IVS user ID*\n`{escape_mrkdwn(case.user_ids[0])}`")
+        fields.append(f"*IVS user ID*\n{code_span(case.user_ids[0])}")
     elif case.user_ids:
         fields.append(f"*Viewers*\n{len(case.user_ids)}")
     if case.room_arn:
@@ -132,7 +147,7 @@ def _result_sections(case: Case) -> list[str]:
     for result in order:
         text = f"*{escape_mrkdwn(result)} ({len(groups[result])})*\n"
         for user in groups[result]:
-            item = f"`{escape_mrkdwn(user)}` "
+            item = f"{code_span(user)} "
             if len(text) + len(item) > SECTION_LIMIT:
                 sections.append(text.rstrip())
                 text = f"*{escape_mrkdwn(result)} (continued)*\n"
@@ -141,8 +156,8 @@ def _result_sections(case: Case) -> list[str]:
     if len(sections) > MAX_RESULT_SECTIONS:
         hidden = len(sections) - MAX_RESULT_SECTIONS + 1
         sections = sections[: MAX_RESULT_SECTIONS - 1] + [
-            f"…and {hidden} more sections of user IDs: see `/ivs-kick case {case.number}` or "
-            "`python -m bot audit export` for the full list."
+            f"…and {hidden} more sections of user IDs: see {code_span(f'/ivs-kick case {case.number}')} or "
+            f"{code_span('python -m bot audit export')} for the full list."
         ]
     return sections
 

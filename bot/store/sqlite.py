@@ -1,9 +1,16 @@
-"""Cases in a SQLite file: one host, any number of threads and gunicorn workers (WAL, busy timeout)."""
+"""Cases in a SQLite file: one host, any number of threads and gunicorn workers (WAL, busy timeout).
+
+The file holds personal data about viewers and moderators, so it is created readable and writable by its owner
+only (mode 0600), and SQLite gives its `-wal` and `-shm` files the database file's mode.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -62,6 +69,30 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+log = logging.getLogger(__name__)
+PRIVATE_MODE = 0o600
+SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite creates these next to the database, with its mode
+
+
+def _make_private(path: str) -> None:
+    """Create the database file with mode 0600 before SQLite opens it, or tighten an existing one (and the
+    `-wal`, `-shm` and `-journal` files beside it) that group or others could read, with one warning line.
+    Raises OSError when the file cannot be created (a missing directory, no permission)."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_MODE))  # the umask can only narrow 0600
+    widened = {}
+    for name in (path, *(path + suffix for suffix in SIDE_FILES)):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(name, mode & PRIVATE_MODE)
+            widened[name] = f"{mode:04o}"
+    if widened:
+        message = "case store file could be read by other users; its mode is now 0600"
+        log.warning(message, extra={"fields": {"files": widened}})  # each file with the mode it had
+
+
 def _time(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
@@ -74,6 +105,8 @@ class SqliteCaseStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        if self.path != ":memory:":
+            _make_private(self.path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA busy_timeout = 30000")

@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
+
+import pytest
 
 from .conftest import GROUP, ROOM
 from .harness import AUDIT_CHANNEL, BotProcess, event_payload
@@ -108,3 +112,43 @@ def test_a_post_slack_accepted_but_never_answered_is_not_posted_twice(start_bot,
     code, out, _ = cli.run_to_exit("audit", "export")
     assert json.loads(out.splitlines()[0])["audit_post"]["ts"] == slack.messages[0]["ts"]
     assert len(slack.messages) == 1 and len(slack.calls_to("chat.postMessage")) == 1
+
+
+FORMULA = 'SUM(1+1)*cmd|"/Ccalc"!A0'  # what a spreadsheet would run as a formula after one of the characters below
+
+
+def _export(bot, fmt: str) -> str:
+    """`python -m bot audit export` as bytes decoded without newline translation, so a carriage return survives."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "audit", "export", "--format", fmt],
+        cwd=bot.process.workdir,
+        env=bot.process.env,
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    return result.stdout.decode()
+
+
+@pytest.mark.parametrize("lead", ["=", "+", "-", "@", "\t", "\r"], ids=["equals", "plus", "minus", "at", "tab", "cr"])
+def test_a_csv_cell_a_spreadsheet_would_run_begins_with_a_quote(start_bot, lead):
+    bot = start_bot("http")
+    typed = f"{lead}{FORMULA} viewer1"  # not a room: an invalid case whose command begins with `lead`
+    ack, _, _ = bot.command(typed)
+    assert "Room must be" in ack["text"]
+    if lead.strip():  # IVS user IDs and reasons cannot begin with a tab or a carriage return
+        bot.kick(f"{ROOM} {lead}viewer2 {lead}{FORMULA}")
+
+    out = _export(bot, "csv")
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert rows[0]["command"] == f"'{typed}"  # neutralised, and otherwise exactly as typed
+    if lead.strip():
+        assert rows[1]["user_id"] == f"'{lead}viewer2" and rows[1]["reason"] == f"'{lead}{FORMULA}"
+    for row in rows:
+        for column, cell in row.items():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), (column, cell)
+    quoted = "'" + typed.replace('"', '""')
+    assert f'"{quoted}"' in out  # in quotes, its own doubled: the formula's quotes cannot end the cell
+
+    first = json.loads(_export(bot, "jsonl").splitlines()[0])
+    assert first["command_text"] == typed  # JSON Lines are data, kept as typed

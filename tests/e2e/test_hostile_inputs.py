@@ -89,3 +89,19 @@ def test_the_hostile_corpus(start_bot, mode):
     sent = everything_sent(bot.slack)
     for raw in DANGEROUS:
         assert raw not in sent, raw
+
+
+def test_a_backtick_in_a_user_id_cannot_break_out_of_its_code_span(bot):
+    hostile = "a`<!channel>`b"  # IVS Chat's model gives UserID no pattern: any 1-128 characters
+    kick = bot.kick(f"{ROOM} {as_slack_sends(hostile)} spam")
+    _, _, history_url = bot.command(f"history {as_slack_sends(hostile)}")
+    history = bot.wait_reply(history_url)
+
+    assert bot.ivs.disconnect_count(ROOM, hostile) == 1  # AWS got the ID exactly as typed
+    shown = "aˋ&lt;!channel&gt;ˋb"  # the backticks as U+02CB, the mention as text
+    post = kick.audit["text"] + json.dumps(kick.audit["blocks"], ensure_ascii=False)
+    for text in (post, kick.reply, history):
+        assert "a`" not in text and "`b" not in text and "<!channel>" not in text
+    assert f"`{shown}`" in post and f"`{shown}`" in history and shown in kick.reply
+    sent = everything_sent(bot.slack)
+    assert "a`" not in sent and "<!channel>" not in sent

@@ -1,6 +1,8 @@
 from datetime import datetime, timezone
 
-from bot.kick.audit import EDIT_REASON_ACTION, audit_record, escape_mrkdwn
+import pytest
+
+from bot.kick.audit import BACKTICK_STAND_IN, EDIT_REASON_ACTION, audit_record, code_span, escape_mrkdwn
 from bot.kick.cases import Amendment, Case, Status, Target
 
 ROOM = "arn:aws:ivschat:eu-west-1:123456789012:room/g1H2I3j4k5L6"
@@ -28,6 +30,40 @@ def _everything(record):
 
 def test_escaping_covers_slacks_three_control_characters():
     assert escape_mrkdwn("<!channel> & <@U123|x>") == "&lt;!channel&gt; &amp; &lt;@U123|x&gt;"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a`<!channel>`b", "`aˋ&lt;!channel&gt;ˋb`"),
+        ("` `*bold*`", "`ˋ ˋ*bold*ˋ`"),
+        ("```triple```", "`ˋˋˋtripleˋˋˋ`"),
+        ("`", "`ˋ`"),
+        ("a`\n*b*", "`aˋ *b*`"),
+        ("x\r\n<@U0BOSS>", "`x &lt;@U0BOSS&gt;`"),
+    ],
+)
+def test_a_code_span_holds_whatever_text_it_is_given(text, shown):
+    span = code_span(text)
+    assert span == shown
+    assert span.count("`") == 2 and span.startswith("`") and span.endswith("`")  # one span, never broken out of
+    assert "<" not in span and "\n" not in span and "\r" not in span
+
+
+def test_a_backtick_typed_outside_a_code_span_cannot_open_one():
+    assert escape_mrkdwn("said `rm -rf` & left") == f"said {BACKTICK_STAND_IN}rm -rf{BACKTICK_STAND_IN} &amp; left"
+
+
+def test_a_user_id_with_backticks_stays_inside_its_code_span_in_the_audit_post():
+    hostile = "a`<!channel>`b"
+    one = audit_record(case(targets=(Target(hostile, "kicked", f"Disconnected {hostile} from {ROOM}.", "r-1"),)))
+    several = audit_record(
+        case(status=Status.PARTIAL, targets=(Target(hostile, "kicked"), Target("`*x*`", "throttled", "slow down")))
+    )
+    for record in (one, several):
+        everything = _everything(record)
+        assert code_span(hostile) in everything and "a`" not in everything and "<!channel>" not in everything
+    assert code_span("`*x*`") in _everything(several)
 
 
 def test_mentions_typed_anywhere_never_reach_slack_unescaped():
