@@ -41,8 +41,8 @@ def test_a_badly_signed_request_leaves_no_response_url_or_trigger_id_in_the_log(
     body = urlencode(form).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body, secret="wrong-signing-secret")}
     assert http_post(bot.driver.url, body, headers).status == 401
-    # slack_bolt logs the whole body of a request whose signature is wrong, at INFO
-    slack.wait_for(lambda: "Invalid request signature detected" in bot.process.logs())
+    # slack_bolt would log the whole body of a request whose signature is wrong, at INFO: our line says 401
+    slack.wait_for(lambda: '"status": 401' in bot.process.logs())
     bot.process.stop()  # every queued line written
     _assert_not_logged(bot.process.logs(), response_url, trigger_id)
     assert not slack.calls_to("views.open")
