@@ -217,7 +217,10 @@ class RoomDirectory:
 
     Caches, each bounded by `max_rooms` and trusted for `ttl` seconds: rooms by ARN and the answers to names and
     IDs (least recently used evicted first), and each region's full listing (cut short at `max_rooms` rooms).
-    Only positive answers are cached: a room created a moment ago is found on the next try.
+    Only positive answers are cached: a room created a moment ago is found on the next try. Listings and AWS
+    clients are kept per region, and only for configured regions and room ARNs in regions where IVS Chat exists,
+    so there are at most as many as those regions. A look-up in flight (shared by concurrent callers for the same
+    reference) is held only while its caller waits, so there are at most as many as threads calling `resolve`.
     """
 
     def __init__(
@@ -258,6 +261,20 @@ class RoomDirectory:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="room-lookup")
         # The refresh waits on regional look-ups, so it runs outside the pool that serves them.
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-refresh")
+
+    @property
+    def cache_sizes(self) -> dict[str, int]:
+        """Entries held now: rooms, answers (names and IDs), listings, clients, in_flight (look-ups)."""
+        with self._lock:
+            sizes = {
+                "rooms": len(self._rooms),
+                "answers": len(self._answers),
+                "listings": len(self._listings),
+                "in_flight": len(self._resolving),
+            }
+        with self._clients_lock:
+            sizes["clients"] = len(self._clients)
+        return sizes
 
     # -- answers from the cache only -----------------------------------------------------
 
