@@ -42,7 +42,6 @@ class AuditOutbox:
         self, store: CaseStore, channel: str, post: Post, find: Find, clock: Callable[[], datetime] = _now
     ) -> None:
         self._store, self._channel, self._post, self._find, self._clock = store, channel, post, find, clock
-        self._failures: dict[int, int] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -60,11 +59,10 @@ class AuditOutbox:
         posted = self._post(audit_record(claimed))
         if posted.ts:
             self._store.mark_delivered(case.number, AuditPost(self._channel, posted.ts))
-            self._failures.pop(case.number, None)
             log.info("audit posted", extra={"fields": {"case": case.number, "message_ts": posted.ts}})
             return None
-        tries = self._failures[case.number] = self._failures.get(case.number, 0) + 1
-        retry_in = BACKOFF_SECONDS[min(tries, len(BACKOFF_SECONDS)) - 1]
+        # The store counts the tries (claims), so no per-case count is kept here for cases anyone can open.
+        retry_in = BACKOFF_SECONDS[min(claimed.audit_tries, len(BACKOFF_SECONDS)) - 1]
         error = posted.error or "Slack did not accept the post."
         self._store.note_delivery_failure(case.number, error, now + timedelta(seconds=retry_in))
         log.warning("audit post queued", extra={"fields": {"case": case.number, "error": error, "retry_in": retry_in}})

@@ -10,6 +10,7 @@ import enum
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -29,7 +30,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from .request import KickRequest
+from .regions import has_ivschat, ivschat_regions_text
+from .request import KickRequest, partition_of
 
 # IVS Chat allows 100 DisconnectUser calls a second per account, not adjustable: stay well below by default,
 # leaving room for other tools in the same account.
@@ -38,6 +40,12 @@ BULK_WORKERS = 16
 # Refresh an assumed role's credentials this long before they expire, so no kick starts on dying keys.
 CREDENTIALS_MARGIN = timedelta(minutes=5)
 ROLE_SESSION_SECONDS = 3600
+# With IVS_KICK_ROLE_ARN, the assumed-role credentials of at most this many moderators are kept (least recently
+# used dropped first): more than a moderation team, and a dropped moderator's next kick costs one AssumeRole.
+MAX_ROLE_SESSIONS = 256
+# boto3 clients kept (least recently used dropped first), about 0.2 MB each: one per region, plus with a role one
+# per moderator and region in use. A dropped client is made again on the next call (a few milliseconds).
+MAX_CLIENTS = 64
 
 IAM_ACTION = "ivschat:DisconnectUser"
 DEFAULT_CONFIG = Config(
@@ -159,7 +167,11 @@ def _assume_role_outcome(role_arn: str, error: ClientError) -> Outcome:
 
 class IvsChatGateway:
     """Disconnects users through boto3 clients created on first use and then reused: one per region, or with
-    `role_arn`, one per region and moderator, under credentials of that role assumed in the moderator's name."""
+    `role_arn`, one per region and moderator, under credentials of that role assumed in the moderator's name.
+
+    At most MAX_CLIENTS clients and MAX_ROLE_SESSIONS moderators' credentials are kept, and a room in a region
+    without IVS Chat is refused before either is made.
+    """
 
     def __init__(
         self,
@@ -172,15 +184,23 @@ class IvsChatGateway:
         self._pacer = Pacer(disconnects_per_second)
         self._config = config
         self._role_arn = role_arn
-        self._clients: dict[tuple[str, str | None], Any] = {}
-        self._identities: dict[str, _Identity] = {}
+        self._clients: OrderedDict[tuple[str, str | None], Any] = OrderedDict()
+        self._identities: OrderedDict[str, _Identity] = OrderedDict()
         self._lock = threading.Lock()  # boto3 sessions are not safe for concurrent client creation
         self._assume_lock = threading.Lock()
+
+    @property
+    def cache_sizes(self) -> dict[str, int]:
+        """Entries held now: clients (at most MAX_CLIENTS), role_sessions (at most MAX_ROLE_SESSIONS)."""
+        with self._lock:
+            return {"clients": len(self._clients), "role_sessions": len(self._identities)}
 
     def _client(self, service: str, region: str, identity: _Identity | None = None) -> Any:
         key = (f"{service}:{region}", identity.access_key if identity else None)
         with self._lock:
-            if key not in self._clients:
+            if key in self._clients:
+                self._clients.move_to_end(key)
+            else:
                 credentials = (
                     {}
                     if identity is None
@@ -193,6 +213,8 @@ class IvsChatGateway:
                 self._clients[key] = self._session.client(
                     service, region_name=region, config=self._config, **credentials
                 )
+                while len(self._clients) > MAX_CLIENTS:
+                    self._clients.popitem(last=False)
             return self._clients[key]
 
     def _identity(self, session_name: str, region: str) -> _Identity:
@@ -201,6 +223,7 @@ class IvsChatGateway:
         with self._assume_lock:
             cached = self._identities.get(session_name)
             if cached and cached.expires - datetime.now(timezone.utc) > CREDENTIALS_MARGIN:
+                self._identities.move_to_end(session_name)
                 return cached
             answer = self._client("sts", region).assume_role(
                 RoleArn=self._role_arn, RoleSessionName=session_name, DurationSeconds=ROLE_SESSION_SECONDS
@@ -210,8 +233,12 @@ class IvsChatGateway:
             )
             with self._lock:
                 self._identities[session_name] = identity
-                if cached:  # its clients would never be used again
-                    self._clients = {k: v for k, v in self._clients.items() if k[1] != cached.access_key}
+                self._identities.move_to_end(session_name)
+                dropped = {cached.access_key} if cached else set()
+                while len(self._identities) > MAX_ROLE_SESSIONS:
+                    dropped.add(self._identities.popitem(last=False)[1].access_key)
+                for key in [key for key in self._clients if key[1] in dropped]:
+                    del self._clients[key]  # made with credentials that will never be used again
             return identity
 
     def reader(self, region: str) -> Any:
@@ -242,6 +269,12 @@ class IvsChatGateway:
 
     def disconnect(self, request: KickRequest, session_name: str | None = None) -> Outcome:
         """Kick; with a role configured, as `session_name` (see role_session_name) so CloudTrail names the person."""
+        if not has_ivschat(request.region, partition_of(request.room_arn)):
+            return Outcome(
+                Result.INVALID,
+                f"IVS Chat does not exist in region {request.region}, so {request.room_arn} cannot be a room. "
+                f"IVS Chat rooms are in {ivschat_regions_text()}.",
+            )
         params = {"roomIdentifier": request.room_arn, "userId": request.user_id}
         if request.reason is not None:
             params["reason"] = request.reason

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from botocore.loaders import Loader
 
+from .regions import has_ivschat, ivschat_regions_text
+
 EXAMPLE_ROOM_ARN = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
 MAX_USERS_PER_REQUEST = 500
 _SHOWN_CHARS = 60
@@ -82,6 +84,10 @@ def region_of(room_arn: str) -> str:
     return room_arn.split(":")[3]
 
 
+def partition_of(room_arn: str) -> str:
+    return room_arn.split(":")[1]
+
+
 def shown(value: str) -> str:
     """What was given, quoted and shortened so a 10 kB paste does not flood the reply."""
     visible = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in value)
@@ -122,6 +128,12 @@ def validate_room(value: str) -> str:
             f"Room must be an IVS Chat room ARN such as {EXAMPLE_ROOM_ARN} "
             f"(arn:aws:ivschat:<region>:<account>:room/<id>, at most {rule.max_len} characters); "
             f"got {shown(value)}.",
+        )
+    if not has_ivschat(region_of(value), partition_of(value)):
+        raise InvalidField(
+            "room",
+            f"Room must be in a region where IVS Chat exists ({ivschat_regions_text()}); got region "
+            f"{shown(region_of(value))} in {shown(value)}.",
         )
     return value
 

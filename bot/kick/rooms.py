@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 from botocore.loaders import Loader
 
-from .request import EXAMPLE_ROOM_ARN, FieldRule, region_of, room_rule, shown
+from .regions import has_ivschat, ivschat_regions_text
+from .request import EXAMPLE_ROOM_ARN, FieldRule, partition_of, region_of, room_rule, shown
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ LIST_ACTION = "ivschat:ListRooms"
 GET_ACTION = "ivschat:GetRoom"
 
 _ALIAS = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 # After a failed refresh the picker waits this long (or the TTL, if shorter) before asking AWS again,
 # so every keystroke in a picker does not become a ListRooms call while AWS is failing.
 _RETRY_SECONDS = 30.0
@@ -60,7 +60,8 @@ def _fits(rule: FieldRule, value: str) -> bool:
 
 
 def is_room_arn(value: str) -> bool:
-    return _fits(room_rule(), value)
+    """A room ARN as IVS Chat's model allows it, in a region where IVS Chat exists."""
+    return _fits(room_rule(), value) and has_ivschat(region_of(value), partition_of(value))
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,16 @@ def parse_aliases(text: str) -> dict[str, str]:
         if not pair:
             continue
         alias, _, arn = (part.strip() for part in pair.partition("="))
-        if not (_ALIAS.fullmatch(alias) and is_room_arn(arn)):
+        if not (_ALIAS.fullmatch(alias) and _fits(room_rule(), arn)):
             raise ValueError(
                 f"{ROOMS_ENV} has {shown(pair)}, which is not an alias=ARN pair. Write pairs such as "
                 f"main={EXAMPLE_ROOM_ARN}, separated by commas: the alias 1–64 letters, digits, '_', '.' or '-', "
                 "the value an IVS Chat room ARN (arn:aws:ivschat:<region>:<account>:room/<id>)."
+            )
+        if not is_room_arn(arn):
+            raise ValueError(
+                f"{ROOMS_ENV} has {shown(pair)}, a room in region {shown(region_of(arn))}, where IVS Chat does not "
+                f"exist. IVS Chat rooms are in {ivschat_regions_text()}."
             )
         key = alias.lower()
         earlier = aliases.get(key, arn)
@@ -145,15 +151,18 @@ def parse_aliases(text: str) -> dict[str, str]:
 
 
 def parse_regions(text: str) -> tuple[str, ...]:
-    """`IVS_KICK_REGIONS` ("us-west-2, eu-central-1") → the regions, in order, each once."""
+    """`IVS_KICK_REGIONS` ("us-west-2, eu-central-1") → the regions, in order, each once.
+
+    ValueError names the first entry that is not a region where IVS Chat exists (see regions.py).
+    """
     regions: list[str] = []
     for region in (item.strip() for item in text.split(",")):
         if not region:
             continue
-        if not _REGION.fullmatch(region):
+        if not has_ivschat(region):
             raise ValueError(
-                f"{REGIONS_ENV} has {shown(region)}, which is not an AWS region name. List regions such as "
-                "us-west-2, eu-central-1, separated by commas."
+                f"{REGIONS_ENV} has {shown(region)}, which is not a region where IVS Chat exists. List regions "
+                f"separated by commas, from {ivschat_regions_text()}."
             )
         if region not in regions:
             regions.append(region)
@@ -208,7 +217,10 @@ class RoomDirectory:
 
     Caches, each bounded by `max_rooms` and trusted for `ttl` seconds: rooms by ARN and the answers to names and
     IDs (least recently used evicted first), and each region's full listing (cut short at `max_rooms` rooms).
-    Only positive answers are cached: a room created a moment ago is found on the next try.
+    Only positive answers are cached: a room created a moment ago is found on the next try. Listings and AWS
+    clients are kept per region, and only for configured regions and room ARNs in regions where IVS Chat exists,
+    so there are at most as many as those regions. A look-up in flight (shared by concurrent callers for the same
+    reference) is held only while its caller waits, so there are at most as many as threads calling `resolve`.
     """
 
     def __init__(
@@ -226,7 +238,8 @@ class RoomDirectory:
             raise ValueError("ttl and lookup_timeout must be positive and max_rooms at least 1")
         bad = [arn for arn in (aliases or {}).values() if not is_room_arn(arn)]
         if bad:
-            raise ValueError(f"room aliases must name room ARNs; got {', '.join(shown(arn) for arn in bad)}")
+            given = ", ".join(shown(arn) for arn in bad)
+            raise ValueError(f"room aliases must name room ARNs in regions where IVS Chat exists; got {given}")
         self._client_for = client_for
         self._regions = tuple(dict.fromkeys(regions))
         self._aliases = {alias.lower(): arn for alias, arn in (aliases or {}).items()}
@@ -248,6 +261,20 @@ class RoomDirectory:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="room-lookup")
         # The refresh waits on regional look-ups, so it runs outside the pool that serves them.
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-refresh")
+
+    @property
+    def cache_sizes(self) -> dict[str, int]:
+        """Entries held now: rooms, answers (names and IDs), listings, clients, in_flight (look-ups)."""
+        with self._lock:
+            sizes = {
+                "rooms": len(self._rooms),
+                "answers": len(self._answers),
+                "listings": len(self._listings),
+                "in_flight": len(self._resolving),
+            }
+        with self._clients_lock:
+            sizes["clients"] = len(self._clients)
+        return sizes
 
     # -- answers from the cache only -----------------------------------------------------
 

@@ -63,6 +63,21 @@ def test_a_refused_post_is_kept_and_retried_with_backoff_until_accepted(tmp_path
     assert [c.number for c in store.undelivered()] == []
 
 
+def test_the_backoff_is_counted_by_the_store_so_a_restart_continues_it(tmp_path):
+    """Anyone can open cases, so the outbox keeps no count per case in memory: the store's tries drive it."""
+    store, slack, clock, outbox = setup(tmp_path)
+    case = kicked_case(store)
+    slack.answers = [Posted(error="not_in_channel"), Posted(error="not_in_channel")]
+    assert outbox.deliver(case) == "not_in_channel"
+    restarted = AuditOutbox(store, "C0AUDIT", slack, lambda case: None, clock)
+    clock.now += timedelta(seconds=5)
+    assert restarted.deliver_due() == 0
+    clock.now += timedelta(seconds=14)
+    assert restarted.deliver_due() == 0  # the second try's backoff, 15 s, not a fresh 5 s
+    clock.now += timedelta(seconds=1)
+    assert restarted.deliver_due() == 1 and len(slack.posted) == 1
+
+
 def test_a_case_left_behind_by_a_dead_process_is_posted_after_the_grace(tmp_path):
     store, slack, clock, outbox = setup(tmp_path)
     kicked_case(store)  # its process died before posting
