@@ -21,6 +21,7 @@ from .delivery import audit_retry_handlers, find_posted, group_fetcher, post_mes
 from .kick.ivs import IvsChatGateway
 from .kick.moderators import ModeratorDirectory
 from .kick.rooms import RoomDirectory
+from .listeners.installation import Installation, only_from
 from .listeners.services import Services
 from .outbox import AuditOutbox
 from .settings import Settings
@@ -145,6 +146,8 @@ def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None 
     )
     background = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="background")
     services = Services(settings, moderators, gateway, store, outbox, rooms, background)
+    # Bolt keeps its own auth.test answer to itself; this one also says whether the install is org-wide.
+    app.use(only_from(Installation.from_auth_test(client.auth_test().data)))
     listeners.register(app, services)
     if not moderators.configured:
         log.warning(

@@ -31,6 +31,8 @@ class GroupUnavailable(Exception):
 
 FetchGroup = Callable[[str], Iterable[str]]
 BEFORE_MODAL_WAIT = 1.0
+# An options request shares Slack's 3 s deadline with the room listing's own work: wait on Slack less.
+BEFORE_OPTIONS_WAIT = 0.5
 BEFORE_MODAL_MAX_AGE = 15 * 60.0
 
 
@@ -121,6 +123,11 @@ class ModeratorDirectory:
         """Before a modal opens, under Slack's 3 s trigger deadline: a stale cached answer will do (the decisive
         check comes at submission), and Slack is waited on for at most BEFORE_MODAL_WAIT seconds."""
         return self.check(user_id, max_age=BEFORE_MODAL_MAX_AGE, wait=BEFORE_MODAL_WAIT)
+
+    def check_before_options(self, user_id: str) -> Verdict:
+        """Before a picker's options are listed (Slack's 3 s deadline): as check_before_modal, waiting on Slack at
+        most BEFORE_OPTIONS_WAIT seconds."""
+        return self.check(user_id, max_age=BEFORE_MODAL_MAX_AGE, wait=BEFORE_OPTIONS_WAIT)
 
     def apply_change(self, group_id: str, added: Iterable[str], removed: Iterable[str]) -> None:
         """Patch the cached members from a `subteam_members_changed` event, without asking Slack."""

@@ -560,6 +560,9 @@ class FakeSlack:
         self.bot_token = bot_token
         self.app_token = app_token
         self.team_id = team_id
+        # An Enterprise Grid organisation: the workspace's own, or with enterprise_install an org-wide install.
+        self.enterprise_id: str | None = None
+        self.enterprise_install = False
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.app_id = app_id
@@ -1098,8 +1101,8 @@ class FakeSlack:
             "team_id": self.team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
-            "is_enterprise_install": False,
-        }
+            "is_enterprise_install": self.enterprise_install,
+        } | ({"enterprise_id": self.enterprise_id} if self.enterprise_id else {})
 
     def _views_open(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:
         trigger_id = params.get("trigger_id") or params.get("interactivity_pointer")

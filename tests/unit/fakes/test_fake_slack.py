@@ -76,6 +76,17 @@ def test_auth_test_reports_the_bot_identity(fake: FakeSlack) -> None:
     assert call.status == 200
 
 
+def test_auth_test_names_the_organisation_of_an_enterprise_grid_install(fake: FakeSlack) -> None:
+    assert "enterprise_id" not in bot_client(fake).auth_test().data
+    fake.enterprise_id = "E0ORG"
+    workspace = bot_client(fake).auth_test()
+    fake.enterprise_install = True
+    org_wide = bot_client(fake).auth_test()
+
+    assert workspace["enterprise_id"] == "E0ORG" and workspace["is_enterprise_install"] is False
+    assert org_wide["enterprise_id"] == "E0ORG" and org_wide["is_enterprise_install"] is True
+
+
 def test_wrong_token_is_invalid_auth(fake: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as excinfo:
         WebClient(token="xoxb-wrong", base_url=fake.api_url).auth_test()
