@@ -116,12 +116,6 @@ def _join_executors(executors: tuple[ThreadPoolExecutor, ...], timeout: float) -
 
 def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None = None) -> Bot:
     client = web_client(settings.bot_token, settings.api_url)
-    moderators = ModeratorDirectory(
-        users=settings.moderators,
-        group_id=settings.moderator_group,
-        fetch_group=group_fetcher(client) if settings.moderator_group else None,
-        max_age=settings.moderator_cache_seconds,
-    )
     bolt_logger = logging.getLogger("slack_bolt")
     bolt_logger.addFilter(_SameTokenNotice())
     listener_pool = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
@@ -133,6 +127,13 @@ def create_bot(settings: Settings, *, aws_session: boto3.session.Session | None 
         logger=bolt_logger,
     )
     store = open_store(settings.store)
+    moderators = ModeratorDirectory(
+        users=settings.moderators,
+        group_id=settings.moderator_group,
+        fetch_group=group_fetcher(client) if settings.moderator_group else None,
+        max_age=settings.moderator_cache_seconds,
+        changes=store,  # a removal one process hears of is honoured by all at their next decisive check
+    )
     gateway = IvsChatGateway(
         aws_session, role_arn=settings.role_arn, disconnects_per_second=settings.disconnects_per_second
     )
