@@ -7,6 +7,7 @@ taking new work and calls shutdown(), which lets in-flight kicks and their audit
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -59,8 +60,9 @@ def _kind(body: dict[str, Any]) -> str:
 
 
 class LoggedApp(App):
-    """Bolt's App with one structured line per request from Slack, timed to its acknowledgement. Both the
-    WSGI and the Socket Mode adapter come through dispatch(), so both modes log alike."""
+    """Bolt's App with one structured line per request from Slack, timed to its acknowledgement, naming the
+    process (one of several gunicorn workers). Both the WSGI and the Socket Mode adapter come through
+    dispatch(), so both modes log alike."""
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.monotonic()
@@ -68,7 +70,7 @@ class LoggedApp(App):
         log.info(
             "request",
             extra={"fields": {"kind": _kind(req.body), "mode": req.mode, "status": response.status,
-                              "ms": round((time.monotonic() - started) * 1000, 1)}},
+                              "ms": round((time.monotonic() - started) * 1000, 1), "pid": os.getpid()}},
         )  # fmt: skip
         return response
 

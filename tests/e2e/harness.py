@@ -252,7 +252,8 @@ class Driver:
 
     def interaction(self, payload: dict[str, Any]) -> Any: ...
 
-    def event(self, body: dict[str, Any]) -> Any: ...
+    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
+        """An Events API delivery; `retry` > 0 is Slack's retry number for it."""
 
 
 class HttpDriver(Driver):
@@ -261,8 +262,8 @@ class HttpDriver(Driver):
     def __init__(self, url: str) -> None:
         self.url = url
 
-    def _post(self, body: bytes, content_type: str) -> Any:
-        answer = http_post(self.url, body, {"Content-Type": content_type, **sign(body)})
+    def _post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> Any:
+        answer = http_post(self.url, body, {"Content-Type": content_type, **sign(body), **(headers or {})})
         assert answer.status == 200, f"HTTP {answer.status}: {answer.body}"
         return answer.json()
 
@@ -272,8 +273,9 @@ class HttpDriver(Driver):
     def interaction(self, payload: dict[str, Any]) -> Any:
         return self._post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
 
-    def event(self, body: dict[str, Any]) -> Any:
-        return self._post(json.dumps(body).encode(), "application/json")
+    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
+        retried = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        return self._post(json.dumps(body).encode(), "application/json", retried)
 
 
 class SocketDriver(Driver):
@@ -288,8 +290,8 @@ class SocketDriver(Driver):
     def interaction(self, payload: dict[str, Any]) -> Any:
         return self.slack.send_envelope("interactive", payload)
 
-    def event(self, body: dict[str, Any]) -> Any:
-        return self.slack.send_envelope("events_api", body)
+    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
+        return self.slack.send_envelope("events_api", body, retry_attempt=retry)
 
 
 def wait_until_serving(bot: BotProcess, port: int, timeout: float = 20) -> None:

@@ -1432,17 +1432,18 @@ class FakeSlack:
         self.wait_for(lambda: self.socket_client_count > 0, timeout, message="a Socket Mode client to connect")
 
     def send_envelope(
-        self, envelope_type: str, payload: dict[str, Any], *, timeout: float = 5.0
+        self, envelope_type: str, payload: dict[str, Any], *, timeout: float = 5.0, retry_attempt: int = 0
     ) -> dict[str, Any] | None:
-        """Deliver an envelope to the newest connection and return the payload of its ack."""
+        """Deliver an envelope to the newest connection and return the payload of its ack; `retry_attempt` > 0
+        marks it as Slack's retry of an event whose first delivery was not acknowledged in time."""
         envelope_id = str(uuid.uuid4())
         envelope = {
             "envelope_id": envelope_id,
             "type": envelope_type,
             "payload": payload,
             "accepts_response_payload": envelope_type != "events_api",
-            "retry_attempt": 0,
-            "retry_reason": "",
+            "retry_attempt": retry_attempt,
+            "retry_reason": "timeout" if retry_attempt else "",
         }
         with self._lock:
             if not self._sockets:

@@ -578,6 +578,20 @@ def test_socket_mode_envelope_round_trip(fake: FakeSlack, socket_client: SocketM
     assert fake.calls_to("apps.connections.open")[0].token == fake.app_token
 
 
+def test_a_retried_event_envelope_says_which_retry_it_is(fake: FakeSlack, socket_client: SocketModeClient) -> None:
+    seen: list[tuple[int | None, str | None]] = []
+    socket_client.socket_mode_request_listeners.insert(
+        0, lambda _, request: seen.append((request.retry_attempt, request.retry_reason))
+    )
+    socket_client.connect()
+    fake.wait_for_socket_client(timeout=5)
+
+    fake.send_envelope("events_api", {"event": {"type": "subteam_members_changed"}})
+    fake.send_envelope("events_api", {"event": {"type": "subteam_members_changed"}}, retry_attempt=1)
+
+    assert seen == [(0, ""), (1, "timeout")]
+
+
 def test_socket_mode_client_reconnects_after_disconnect(fake: FakeSlack, socket_client: SocketModeClient) -> None:
     socket_client.connect()
     fake.wait_for_socket_client(timeout=5)
