@@ -167,29 +167,21 @@ class ModeratorDirectory:
 
         One read of the case store; if it fails, the role is unconfirmed rather than trusted.
         """
-        if self._shared is not None and self._group_id and user_id not in self._users:
-            try:
-                change = self._shared.group_change(self._group_id, user_id)
-            except Exception as problem:  # the store's own errors vary (SQLite, DynamoDB); any of them fails closed
-                log.warning(
-                    "moderator group change log unreadable", extra={"fields": {"error": type(problem).__name__}}
-                )
-                return Verdict(
-                    Standing.UNKNOWN, "the moderator group's recent changes could not be read", transient=True
-                )
-            if change is not None:
-                with self._lock:
-                    self._note(change)
+        if self._group_id and user_id not in self._users and not self._read_shared(user_id):
+            return Verdict(Standing.UNKNOWN, "the moderator group's recent changes could not be read", transient=True)
         return self.check(user_id, wait=wait)
 
     def check_before_modal(self, user_id: str) -> Verdict:
         """Before a modal opens, under Slack's 3 s trigger deadline: a stale cached answer will do (the decisive
-        check comes at submission), and Slack is waited on for at most BEFORE_MODAL_WAIT seconds."""
+        check comes at submission), and Slack is waited on for at most BEFORE_MODAL_WAIT seconds. Only a user
+        this process has heard a change about is looked up in the shared change log, which may know newer."""
+        self._read_shared_if_heard(user_id)
         return self.check(user_id, max_age=BEFORE_MODAL_MAX_AGE, wait=BEFORE_MODAL_WAIT)
 
     def check_before_options(self, user_id: str) -> Verdict:
         """Before a picker's options are listed (Slack's 3 s deadline): as check_before_modal, waiting on Slack at
         most BEFORE_OPTIONS_WAIT seconds."""
+        self._read_shared_if_heard(user_id)
         return self.check(user_id, max_age=BEFORE_MODAL_MAX_AGE, wait=BEFORE_OPTIONS_WAIT)
 
     def apply_change(
@@ -225,6 +217,28 @@ class ModeratorDirectory:
 
     def close(self) -> None:
         self._fetcher.shutdown(wait=False, cancel_futures=True)
+
+    def _read_shared(self, user_id: str) -> bool:
+        """Take in the shared change log's latest change for the user; False if the log could not be read."""
+        if self._shared is None or not self._group_id:
+            return True
+        try:
+            change = self._shared.group_change(self._group_id, user_id)
+        except Exception as problem:  # the store's own errors vary (SQLite, DynamoDB); the caller decides
+            log.warning("moderator group change log unreadable", extra={"fields": {"error": type(problem).__name__}})
+            return False
+        if change is not None:
+            with self._lock:
+                self._note(change)
+        return True
+
+    def _read_shared_if_heard(self, user_id: str) -> None:
+        """Before a modal or options: a removal heard here may since have been undone by an addition another
+        process heard. Without news about the user, the listing stands until the decisive check."""
+        with self._lock:
+            heard = user_id in self._latest
+        if heard:
+            self._read_shared(user_id)
 
     def _note(self, change: GroupChange) -> bool:
         """Keep `change` if it is the newest news about its user (call with the lock held)."""

@@ -243,3 +243,12 @@ def test_an_unreadable_change_log_leaves_the_role_unconfirmed():
     verdict = d.check_decisive("UGRP", wait=5)
     assert verdict.standing is Standing.UNKNOWN and verdict.transient and not verdict.allowed
     assert d.check_decisive("ULIST", wait=5).allowed  # the listed moderators need no group
+
+
+def test_a_re_add_heard_by_another_process_lets_the_modal_open_where_the_removal_was_heard():
+    group, clock, log = Group(["UGRP"]), Clock(), ChangeLog()
+    heard_removal, heard_add = directory(group, clock, changes=log), directory(group, clock, changes=log)
+    heard_removal.apply_change("SMODS", added=[], removed=["UGRP"], at=clock.now + 1, event_id="Ev1")
+    assert not heard_removal.check_before_modal("UGRP").allowed
+    heard_add.apply_change("SMODS", added=["UGRP"], removed=[], at=clock.now + 2, event_id="Ev2")
+    assert heard_removal.check_before_modal("UGRP").allowed and heard_removal.check_before_options("UGRP").allowed
