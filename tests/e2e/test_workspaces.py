@@ -247,3 +247,14 @@ def test_the_room_picker_lists_rooms_to_moderators_only(start_bot, mode):
     form = bot.opened_view(trigger_id)
     assert ROOM in {o["value"] for o in _first_options(bot, HOME, form)}
     assert _room_options(bot, HOME, form, user="U0RANDOM") == {"options": []}
+
+
+def test_slacks_url_verification_names_no_workspace_and_is_still_answered(start_bot):
+    bot = start_bot("http")
+    challenge = {
+        "token": "deprecated-verification-token",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        "type": "url_verification",
+    }
+    assert bot.driver.event(challenge) == {"challenge": challenge["challenge"]}
+    assert REFUSED not in bot.process.logs()
