@@ -7,6 +7,7 @@ taking new work and calls shutdown(), which lets in-flight kicks and their audit
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from .delivery import audit_retry_handlers, find_posted, group_fetcher, post_mes
 from .kick.ivs import IvsChatGateway
 from .kick.moderators import ModeratorDirectory
 from .kick.rooms import RoomDirectory
+from .listeners.installation import Installation, only_from
 from .listeners.services import Services
 from .outbox import AuditOutbox
 from .settings import Settings
@@ -60,8 +62,9 @@ def _kind(body: dict[str, Any]) -> str:
 
 
 class LoggedApp(App):
-    """Bolt's App with one structured line per request from Slack, timed to its acknowledgement. Both the
-    WSGI and the Socket Mode adapter come through dispatch(), so both modes log alike."""
+    """Bolt's App with one structured line per request from Slack, timed to its acknowledgement, naming the
+    process (one of several gunicorn workers). Both the WSGI and the Socket Mode adapter come through
+    dispatch(), so both modes log alike."""
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.monotonic()
@@ -69,7 +72,7 @@ class LoggedApp(App):
         log.info(
             "request",
             extra={"fields": {"kind": _kind(req.body), "mode": req.mode, "status": response.status,
-                              "ms": round((time.monotonic() - started) * 1000, 1)}},
+                              "ms": round((time.monotonic() - started) * 1000, 1), "pid": os.getpid()}},
         )  # fmt: skip
         return response
 
@@ -130,12 +133,6 @@ def create_bot(settings: Settings, *, mode: str, aws_session: boto3.session.Sess
     if mode == HTTP and not settings.signing_secret:
         raise ValueError("serving Slack over HTTP needs SLACK_SIGNING_SECRET to verify every request")
     client = web_client(settings.bot_token, settings.api_url)
-    moderators = ModeratorDirectory(
-        users=settings.moderators,
-        group_id=settings.moderator_group,
-        fetch_group=group_fetcher(client) if settings.moderator_group else None,
-        max_age=settings.moderator_cache_seconds,
-    )
     bolt_logger = logging.getLogger("slack_bolt")
     bolt_logger.addFilter(_RedundantBoltLines())
     listener_pool = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
@@ -148,6 +145,13 @@ def create_bot(settings: Settings, *, mode: str, aws_session: boto3.session.Sess
         logger=bolt_logger,
     )
     store = open_store(settings.store)
+    moderators = ModeratorDirectory(
+        users=settings.moderators,
+        group_id=settings.moderator_group,
+        fetch_group=group_fetcher(client) if settings.moderator_group else None,
+        max_age=settings.moderator_cache_seconds,
+        changes=store,  # a removal one process hears of is honoured by all at their next decisive check
+    )
     gateway = IvsChatGateway(
         aws_session, role_arn=settings.role_arn, disconnects_per_second=settings.disconnects_per_second
     )
@@ -161,6 +165,8 @@ def create_bot(settings: Settings, *, mode: str, aws_session: boto3.session.Sess
     )
     background = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="background")
     services = Services(settings, moderators, gateway, store, outbox, rooms, background)
+    # Bolt keeps its own auth.test answer to itself; this one also says whether the install is org-wide.
+    app.use(only_from(Installation.from_auth_test(client.auth_test().data)))
     listeners.register(app, services)
     if not moderators.configured:
         log.warning(

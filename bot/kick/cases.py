@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from .moderators import GroupChange
 from .request import region_of
 
 
@@ -153,6 +154,14 @@ class CaseStore(Protocol):
 
     def load_draft(self, key: str, now: datetime) -> str | None:
         """The draft's payload, or None when unknown or expired."""
+
+    def record_group_change(self, group_id: str, change: GroupChange) -> None:
+        """Keep the moderator group's latest change for `change.user_id`, unless one superseding it is on record
+        (GroupChange.supersedes): a retried or late event never overwrites newer news."""
+
+    def group_change(self, group_id: str, user_id: str) -> GroupChange | None:
+        """The latest change on record for the user in the group (read consistently: a change any instance
+        recorded before is seen)."""
 
     def ping(self) -> None:
         """Raise if the store cannot be reached (for health checks)."""

@@ -108,7 +108,7 @@ def carry_out(
     """Authorize and kick for an opened case, then record the outcome on it."""
     assert attempt.room_arn is not None, "a room must be resolved before a kick is carried out"
     started = time.monotonic()
-    verdict = moderators.check(attempt.moderator_id, wait=SUBMIT_ROLE_WAIT_SECONDS)
+    verdict = moderators.check_decisive(attempt.moderator_id, wait=SUBMIT_ROLE_WAIT_SECONDS)
     if not verdict.allowed:
         status, detail = Status.REFUSED, refusal_message(verdict)
         targets = [Target(user, "refused") for user in attempt.user_ids]

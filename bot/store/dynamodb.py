@@ -7,6 +7,7 @@ Every item is keyed (pk, sk) with sk a number, so one layout serves every lookup
     pk = "SUB#<key>",      sk = 0   which case a modal submission became (written only if absent)
     pk = "USER#<user id>", sk = n   history by IVS user: one item per user named in case n
     pk = "ROOM#<arn>",     sk = n   history by room
+    pk = "GROUP#<group id>#<user id>", sk = 0   the moderator group's latest change for that user
 
 Two sparse global secondary indexes hold only the cases the outbox has to look at, so no sweep reads the
 whole table: `undelivered` (cases whose audit post Slack has not yet accepted, by due time) and `pending`
@@ -20,6 +21,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -27,6 +29,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from ..kick.cases import Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
+from ..kick.moderators import GroupChange
 
 # The bot does not depend on boto3 type stubs, so the low-level client is untyped here.
 DynamoClient = Any
@@ -409,6 +412,31 @@ class DynamoCaseStore:
             ConsistentRead=True, **_expression(values, KeyConditionExpression="#pk = :pk", **condition)
         ):
             yield _case(item)
+
+    def record_group_change(self, group_id: str, change: GroupChange) -> None:
+        """A conditional put, so instances racing on the same user keep the newest (GroupChange.supersedes)."""
+        at = Decimal(str(change.at))
+        newer = "attribute_not_exists(#pk) OR #at < :at"
+        values: dict[str, Any] = {"at": at}
+        if not change.added:  # at the same time, a removal wins over an addition
+            newer += " OR (#at = :at AND #added = :added)"
+            values["added"] = True
+        item = {"pk": f"GROUP#{group_id}#{change.user_id}", "sk": 0, "added": change.added, "at": at}
+        try:
+            self._client.put_item(
+                TableName=self.table_name, Item=_serialize(item), **_expression(values, ConditionExpression=newer)
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            pass  # newer news about this user is already on record
+
+    def group_change(self, group_id: str, user_id: str) -> GroupChange | None:
+        found = self._client.get_item(
+            TableName=self.table_name, Key=_key(f"GROUP#{group_id}#{user_id}"), ConsistentRead=True
+        )
+        if "Item" not in found:
+            return None
+        item = _deserialize(found["Item"])
+        return GroupChange(user_id, bool(item["added"]), float(item["at"]))
 
     def close(self) -> None:
         if self._owns_client:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..kick.cases import Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
+from ..kick.moderators import GroupChange
 
 # Each entry moves the schema one version up; PRAGMA user_version records how far a file has come.
 MIGRATIONS: tuple[str, ...] = (
@@ -65,6 +66,15 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     """
     ALTER TABLE cases ADD COLUMN audit_tries INTEGER NOT NULL DEFAULT 0;
+    """,
+    """
+    CREATE TABLE group_changes (
+        group_id    TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        added       INTEGER NOT NULL,
+        at          REAL NOT NULL,
+        PRIMARY KEY (group_id, user_id)
+    );
     """,
 )
 
@@ -290,6 +300,23 @@ class SqliteCaseStore:
         numbers = [r["number"] for r in self._query("SELECT number FROM cases WHERE created_at >= ?", (floor,))]
         for number in sorted(numbers):
             yield self._load(number)
+
+    def record_group_change(self, group_id: str, change: GroupChange) -> None:
+        """One row per group and user; the upsert's WHERE is GroupChange.supersedes, so a stale change is a no-op."""
+        with self._lock:
+            self._db.execute(
+                """INSERT INTO group_changes (group_id, user_id, added, at) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (group_id, user_id) DO UPDATE SET added = excluded.added, at = excluded.at
+                   WHERE excluded.at > group_changes.at
+                      OR (excluded.at = group_changes.at AND group_changes.added = 1 AND excluded.added = 0)""",
+                (group_id, change.user_id, int(change.added), change.at),
+            )
+
+    def group_change(self, group_id: str, user_id: str) -> GroupChange | None:
+        rows = self._query(
+            "SELECT added, at FROM group_changes WHERE group_id = ? AND user_id = ?", (group_id, user_id)
+        )
+        return GroupChange(user_id, bool(rows[0]["added"]), rows[0]["at"]) if rows else None
 
     def ping(self) -> None:
         self._query("SELECT 1", ())

@@ -267,7 +267,8 @@ class Driver:
 
     def interaction(self, payload: dict[str, Any]) -> Any: ...
 
-    def event(self, body: dict[str, Any]) -> Any: ...
+    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
+        """An Events API delivery; `retry` > 0 is Slack's retry number for it."""
 
 
 class HttpDriver(Driver):
@@ -276,8 +277,9 @@ class HttpDriver(Driver):
     def __init__(self, url: str, timeout: float = 10) -> None:
         self.url, self.timeout = url, timeout
 
-    def _post(self, body: bytes, content_type: str) -> Any:
-        answer = http_post(self.url, body, {"Content-Type": content_type, **sign(body)}, timeout=self.timeout)
+    def _post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> Any:
+        headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
+        answer = http_post(self.url, body, headers, timeout=self.timeout)
         assert answer.status == 200, f"HTTP {answer.status}: {answer.body}"
         return answer.json()
 
@@ -287,8 +289,9 @@ class HttpDriver(Driver):
     def interaction(self, payload: dict[str, Any]) -> Any:
         return self._post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
 
-    def event(self, body: dict[str, Any]) -> Any:
-        return self._post(json.dumps(body).encode(), "application/json")
+    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
+        retried = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        return self._post(json.dumps(body).encode(), "application/json", retried)
 
 
 class SocketDriver(Driver):
@@ -303,8 +306,8 @@ class SocketDriver(Driver):
     def interaction(self, payload: dict[str, Any]) -> Any:
         return self.slack.send_envelope("interactive", payload)
 
-    def event(self, body: dict[str, Any]) -> Any:
-        return self.slack.send_envelope("events_api", body)
+    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
+        return self.slack.send_envelope("events_api", body, retry_attempt=retry)
 
 
 def wait_until_serving(bot: BotProcess, port: int, timeout: float = 20) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import boto3
 import pytest
 
 from .aws_moto import MotoServer, dynamodb_table
-from .conftest import ROOM
-from .harness import BotProcess
+from .conftest import GROUP, GROUP_MODERATOR, ROOM
+from .harness import BotProcess, event_payload
 
 TABLE = "ivs-kick-cases"
 
@@ -57,3 +59,18 @@ def test_a_kick_the_store_cannot_record_is_not_carried_out(start_bot, dynamodb_e
     assert ack["response_action"] == "errors" and "could not be written" in ack["errors"]["reason"]
     assert bot.ivs.disconnects() == [] and bot.replies(response_url) == []
     bot.slack.wait_for(lambda: '"msg": "case store unavailable at submission"' in bot.process.logs())
+
+
+def test_a_removal_heard_by_one_instance_is_honoured_by_another_on_the_same_table(start_bot, dynamodb_env):
+    env = dict(dynamodb_env, IVS_KICK_MODERATORS=None, IVS_KICK_MODERATOR_GROUP=GROUP)
+    heard, other = start_bot("http", **env), start_bot("http", **env)
+    heard.slack.wait_for(lambda: len(heard.slack.calls_to("usergroups.users.list")) == 2)  # one listing each
+    _, trigger_id, response_url = other.command(f"{ROOM} viewer42 spam", user=GROUP_MODERATOR)
+    view = other.opened_view(trigger_id)
+    removal = {"type": "subteam_members_changed", "subteam_id": GROUP, "added_users": [],
+               "removed_users": [GROUP_MODERATOR], "event_ts": f"{time.time():.6f}"}  # fmt: skip
+    heard.driver.event(event_payload(removal))  # Slack sends it to one instance only
+    heard.slack.wait_for(lambda: '"msg": "moderator group changed"' in heard.process.logs())
+    other.submit(view, "spam", user=GROUP_MODERATOR)
+    assert "not an IVS Chat moderator" in other.wait_reply(response_url)
+    assert not other.ivs.calls and '"msg": "moderator group changed"' not in other.process.logs()

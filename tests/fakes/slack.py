@@ -560,6 +560,9 @@ class FakeSlack:
         self.bot_token = bot_token
         self.app_token = app_token
         self.team_id = team_id
+        # An Enterprise Grid organisation: the workspace's own, or with enterprise_install an org-wide install.
+        self.enterprise_id: str | None = None
+        self.enterprise_install = False
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.app_id = app_id
@@ -1098,8 +1101,8 @@ class FakeSlack:
             "team_id": self.team_id,
             "user_id": self.bot_user_id,
             "bot_id": self.bot_id,
-            "is_enterprise_install": False,
-        }
+            "is_enterprise_install": self.enterprise_install,
+        } | ({"enterprise_id": self.enterprise_id} if self.enterprise_id else {})
 
     def _views_open(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:
         trigger_id = params.get("trigger_id") or params.get("interactivity_pointer")
@@ -1429,17 +1432,18 @@ class FakeSlack:
         self.wait_for(lambda: self.socket_client_count > 0, timeout, message="a Socket Mode client to connect")
 
     def send_envelope(
-        self, envelope_type: str, payload: dict[str, Any], *, timeout: float = 5.0
+        self, envelope_type: str, payload: dict[str, Any], *, timeout: float = 5.0, retry_attempt: int = 0
     ) -> dict[str, Any] | None:
-        """Deliver an envelope to the newest connection and return the payload of its ack."""
+        """Deliver an envelope to the newest connection and return the payload of its ack; `retry_attempt` > 0
+        marks it as Slack's retry of an event whose first delivery was not acknowledged in time."""
         envelope_id = str(uuid.uuid4())
         envelope = {
             "envelope_id": envelope_id,
             "type": envelope_type,
             "payload": payload,
             "accepts_response_payload": envelope_type != "events_api",
-            "retry_attempt": 0,
-            "retry_reason": "",
+            "retry_attempt": retry_attempt,
+            "retry_reason": "timeout" if retry_attempt else "",
         }
         with self._lock:
             if not self._sockets:

@@ -112,7 +112,7 @@ class IvsKickCommand:
     def _look_back(self, query: HistoryQuery | CaseQuery, command: dict[str, Any]) -> str:
         """History and case views are for moderators only: they name viewers and reasons."""
         services, response_url = self._services, command.get("response_url")
-        verdict = services.moderators.check(command.get("user_id", ""), wait=LOOK_BACK_ROLE_WAIT_SECONDS)
+        verdict = services.moderators.check_decisive(command.get("user_id", ""), wait=LOOK_BACK_ROLE_WAIT_SECONDS)
         if not verdict.allowed:
             reply_privately(response_url, f":no_entry: Sorry, {refusal_message(verdict)}")
             return "look_back_refused"

@@ -1,5 +1,5 @@
-"""Options for the form's room picker: from the cached room listing only, so Slack's 3 s deadline holds
-even while AWS is slow (the directory refreshes itself in the background)."""
+"""Options for the form's room picker: to moderators only, from the cached room listing only, so Slack's 3 s
+deadline holds even while AWS is slow (the directory refreshes itself in the background)."""
 
 from __future__ import annotations
 
@@ -18,5 +18,9 @@ class RoomPickerOptions:
         self._services = services
 
     def __call__(self, ack: Ack, payload: dict[str, Any]) -> None:
+        user_id = (payload.get("user") or {}).get("id", "")
+        if not self._services.moderators.check_before_options(user_id).allowed:
+            ack(options=[])  # the room list is for moderators only; the form's submission says why
+            return
         rooms = self._services.rooms.rooms(str(payload.get("value") or ""), limit=MAX_OPTIONS)
         ack(options=[room_option(room) for room in rooms])

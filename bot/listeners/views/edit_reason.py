@@ -32,7 +32,7 @@ class EditReasonSubmission:
         services = self._services
         metadata = json.loads(view.get("private_metadata") or "{}")
         response_url, editor = metadata.get("response_url"), body.get("user", {}).get("id", "")
-        verdict = services.moderators.check(editor, wait=SUBMIT_ROLE_WAIT_SECONDS)
+        verdict = services.moderators.check_decisive(editor, wait=SUBMIT_ROLE_WAIT_SECONDS)
         if not verdict.allowed:
             reply_privately(response_url, f":no_entry: The reason was not changed: {refusal_message(verdict)}")
             return

@@ -55,6 +55,11 @@ def refuse_store_down(ack: Ack, error: Exception) -> None:
     ack(response_action="errors", errors={REASON_BLOCK: STORE_DOWN})
 
 
+def workspace_of(body: dict[str, Any]) -> str | None:
+    """The submitter's workspace: `team` is null in an Enterprise Grid org-wide installation, `user.team_id` is not."""
+    return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id")
+
+
 def accept_submission(
     services: Services, ack: Ack, context: ModalContext, users: tuple[str, ...], reason: str | None,
     body: dict[str, Any], view: dict[str, Any],
@@ -69,7 +74,7 @@ def accept_submission(
         user_ids=users,
         reason=reason,
         moderator_id=body.get("user", {}).get("id", ""),
-        team_id=body.get("team", {}).get("id"),
+        team_id=workspace_of(body),
         channel_id=context.channel,
         at=datetime.now(timezone.utc),
         submission_key=view.get("id"),

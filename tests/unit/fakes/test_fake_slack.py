@@ -76,6 +76,17 @@ def test_auth_test_reports_the_bot_identity(fake: FakeSlack) -> None:
     assert call.status == 200
 
 
+def test_auth_test_names_the_organisation_of_an_enterprise_grid_install(fake: FakeSlack) -> None:
+    assert "enterprise_id" not in bot_client(fake).auth_test().data
+    fake.enterprise_id = "E0ORG"
+    workspace = bot_client(fake).auth_test()
+    fake.enterprise_install = True
+    org_wide = bot_client(fake).auth_test()
+
+    assert workspace["enterprise_id"] == "E0ORG" and workspace["is_enterprise_install"] is False
+    assert org_wide["enterprise_id"] == "E0ORG" and org_wide["is_enterprise_install"] is True
+
+
 def test_wrong_token_is_invalid_auth(fake: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as excinfo:
         WebClient(token="xoxb-wrong", base_url=fake.api_url).auth_test()
@@ -565,6 +576,20 @@ def test_socket_mode_envelope_round_trip(fake: FakeSlack, socket_client: SocketM
     assert [a.envelope_type for a in fake.acks] == ["slash_commands", "events_api"]
     assert all(a.latency < 3 for a in fake.acks)
     assert fake.calls_to("apps.connections.open")[0].token == fake.app_token
+
+
+def test_a_retried_event_envelope_says_which_retry_it_is(fake: FakeSlack, socket_client: SocketModeClient) -> None:
+    seen: list[tuple[int | None, str | None]] = []
+    socket_client.socket_mode_request_listeners.insert(
+        0, lambda _, request: seen.append((request.retry_attempt, request.retry_reason))
+    )
+    socket_client.connect()
+    fake.wait_for_socket_client(timeout=5)
+
+    fake.send_envelope("events_api", {"event": {"type": "subteam_members_changed"}})
+    fake.send_envelope("events_api", {"event": {"type": "subteam_members_changed"}}, retry_attempt=1)
+
+    assert seen == [(0, ""), (1, "timeout")]
 
 
 def test_socket_mode_client_reconnects_after_disconnect(fake: FakeSlack, socket_client: SocketModeClient) -> None:

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 from threading import Thread
 
 from bot.kick.cases import Amendment, AuditPost, NewCase, Status, Target
+from bot.kick.moderators import GroupChange
 
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
 ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
@@ -145,3 +146,16 @@ def test_drafts_are_kept_until_they_expire(store):
     assert store.load_draft("unknown", T0) is None
     store.save_draft("V1", "replaced", T0 + timedelta(minutes=30))
     assert store.load_draft("V1", T0) == "replaced"
+
+
+def test_the_newest_group_change_per_user_is_kept_whatever_order_they_are_recorded_in(store):
+    assert store.group_change("S1", "U1") is None
+    store.record_group_change("S1", GroupChange("U1", False, 1700000002.5))
+    store.record_group_change("S1", GroupChange("U1", True, 1700000001.0))  # late: sent before the removal
+    store.record_group_change("S1", GroupChange("U1", True, 1700000002.5))  # the same time: the removal wins
+    assert store.group_change("S1", "U1") == GroupChange("U1", False, 1700000002.5)
+    store.record_group_change("S1", GroupChange("U1", True, 1700000003.0))
+    assert store.group_change("S1", "U1") == GroupChange("U1", True, 1700000003.0)
+    store.record_group_change("S1", GroupChange("U1", False, 1700000003.0))
+    assert store.group_change("S1", "U1") == GroupChange("U1", False, 1700000003.0)
+    assert store.group_change("S2", "U1") is None and store.group_change("S1", "U2") is None
