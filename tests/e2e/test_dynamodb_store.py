@@ -57,3 +57,18 @@ def test_a_kick_the_store_cannot_record_is_not_carried_out(start_bot, dynamodb_e
     assert ack["response_action"] == "errors" and "could not be written" in ack["errors"]["reason"]
     assert bot.ivs.disconnects() == [] and bot.replies(response_url) == []
     bot.slack.wait_for(lambda: '"msg": "case store unavailable at submission"' in bot.process.logs())
+
+
+def test_a_burst_of_refusals_is_capped_with_the_dynamodb_store_too(start_bot, dynamodb_env):
+    bot = start_bot("http", **dynamodb_env)
+    for i in range(12):
+        bot.command(f"{ROOM} viewer{i}", user="U0FLOOD")
+    bot.slack.wait_for(lambda: bot.process.logs().count('"msg": "audit post left to a summary"') == 2, timeout=30)
+    assert len(bot.audit_posts()) == 10
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "pending")
+    [waiting] = out.splitlines()
+    assert (
+        code == 0
+        and waiting.startswith("#11\t")
+        and waiting.endswith("summary of 2 attempts, posted when its minute ends")
+    )
