@@ -402,12 +402,18 @@ class DynamoCaseStore:
             {"summarised_in": lead, "claimed_until": None, "undelivered": None}, _UNCOUNT_CLAIM
         )
         values["one"] = 1
+        # The lead is checked by an update (counting its members) rather than a ConditionCheck, which would need
+        # one more IAM action (dynamodb:ConditionCheckItem).
         writes = [
             {
-                "ConditionCheck": {
+                "Update": {
                     "TableName": self.table_name,
                     "Key": _key(CASES, lead),
-                    **_expression(ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#audit_ts)"),
+                    **_expression(
+                        {"one": 1},
+                        UpdateExpression="ADD #summary_size :one",
+                        ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#audit_ts)",
+                    ),
                 }
             },
             {
@@ -419,16 +425,24 @@ class DynamoCaseStore:
             },
             {"Put": {"TableName": self.table_name, "Item": _serialize({"pk": f"SUMMARY#{lead}", "sk": number})}},
         ]
-        try:
-            self._client.transact_write_items(TransactItems=writes)
-        except self._client.exceptions.TransactionCanceledException as error:
-            if _cancelled_by(error) == "ConditionalCheckFailed":
-                return False
-            raise
-        return True
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self._client.transact_write_items(TransactItems=writes)
+                return True
+            except self._client.exceptions.TransactionCanceledException as error:
+                reason = _cancelled_by(error)
+                if reason == "ConditionalCheckFailed":
+                    return False
+                if reason != "TransactionConflict" or attempt == TRANSACTION_TRIES:
+                    raise
+                time.sleep(0.05 * attempt)  # another instance is adding to the same summary
 
     def summarised(self, lead: int) -> list[Case]:
-        members = self._query(**_expression({"pk": f"SUMMARY#{lead}"}, KeyConditionExpression="#pk = :pk"))
+        members = self._query(
+            ConsistentRead=True, **_expression({"pk": f"SUMMARY#{lead}"}, KeyConditionExpression="#pk = :pk")
+        )
         return sorted(self._load_many([lead, *(int(m["sk"]) for m in members)]), key=lambda case: case.number)
 
     def amend_reason(self, number: int, amendment: Amendment) -> Case:
