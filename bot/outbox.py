@@ -5,8 +5,9 @@ process dies first, the case stays undelivered in the store and this outbox post
 between tries; several instances sharing a store take turns through a claim with an expiry.
 
 Refused and invalid attempts, which any member can make as fast as they can type, are never posted by the
-thread that handled them: the outbox's own thread posts them, after every kick that is due, no faster than
-one per PACE_SECONDS, and only as many as kick.flood admits; the rest of a member's burst becomes one summary.
+thread that handled them: the outbox's own thread posts them, after every kick that is due (a sweep gives way to
+kicks every SWEEP_SECONDS), no faster than one per PACE_SECONDS, and only as many as kick.flood admits; the rest
+of a member's burst becomes one summary.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ INTERRUPTED = (
     "The bot stopped while IVS Chat was handling this kick, so its outcome is unknown; disconnecting again is harmless."
 )
 SWEEP_SECONDS = 5.0
-# Slack posts about one message a second per channel (chat.postMessage's special rate limit); refused and invalid
-# attempts' posts keep under it, so a kick's own post always finds room.
-PACE_SECONDS = 1.0
+# Slack posts about one message a second per channel (chat.postMessage's special rate limit). Refused and invalid
+# attempts' posts take at most half of that, so a kick's own post always finds room in the channel.
+PACE_SECONDS = 2.0
 
 Post = Callable[[AuditRecord], Posted]
 # Given a case, the ts of its audit post if Slack already has one.
@@ -141,8 +142,12 @@ class AuditOutbox:
         self._store.interrupt_stale(now - STALE_AFTER, INTERRUPTED)
         posted = 0
         for case in self._store.due_deliveries(now):
-            if self._stopping.is_set() and (case.status in FLOOD_PRONE or case.summarised_in):
-                break  # shutting down: the next start posts these
+            if case.status in FLOOD_PRONE or case.summarised_in:
+                if self._stopping.is_set():
+                    break  # shutting down: the next start posts these
+                if (self._clock() - now).total_seconds() >= SWEEP_SECONDS:
+                    self._wake.set()  # sweep again at once, taking up any kick that came due meanwhile first
+                    break
             posted += self._deliver(case) is True
         return posted
 
