@@ -112,6 +112,8 @@ def pending(store: CaseStore, out: TextIO) -> int:
         out.write("No audit posts are waiting.\n")
     for case in waiting:
         why = case.audit_error or ("kick still running" if case.status.value == "pending" else "not yet tried")
+        if case.summarised_in == case.number and not case.audit_error:
+            why = f"summary of {len(store.summarised(case.number))} attempts, posted when its minute ends"
         out.write(f"#{case.number}\t{case.created_at:%Y-%m-%d %H:%M:%S}Z\t{case.status.value}\t{why}\n")
     return len(waiting)
 

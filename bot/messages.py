@@ -14,6 +14,7 @@ from typing import Any
 from .kick.audit import audit_record, code_span, escape_mrkdwn, mention_channel, mention_user, slack_time
 from .kick.cases import Case, Status
 from .kick.command import USAGE
+from .kick.flood import FLOOD_PRONE
 from .kick.request import KickOrder, reason_rule, region_of
 from .kick.rooms import Ambiguous, LookupFailed, Room, Unknown, is_room_arn
 
@@ -232,6 +233,8 @@ def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> 
     if len(case.request_ids) == 1:
         text += f" (AWS request ID {escape_mrkdwn(case.request_ids[0])})"
     where = mention_channel(audit_channel)
+    if case.status in FLOOD_PRONE:  # posted by the outbox, paced, perhaps within a summary (kick.flood)
+        return f"{text}\nThe attempt is on record and will be shown in {where}."
     if audit_error is None:
         return f"{text}\nAudit record posted in {where}."
     return (

@@ -3,6 +3,11 @@
 The thread that handled a kick posts at once. If that fails (Slack down, the bot not in the channel) or the
 process dies first, the case stays undelivered in the store and this outbox posts it later, backing off
 between tries; several instances sharing a store take turns through a claim with an expiry.
+
+Refused and invalid attempts, which any member can make as fast as they can type, are never posted by the
+thread that handled them: the outbox's own thread posts them, after every kick that is due (a sweep gives way to
+kicks every SWEEP_SECONDS), no faster than one per PACE_SECONDS, and only as many as kick.flood admits; the rest
+of a member's burst becomes one summary.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from .delivery import Posted
-from .kick.audit import AuditRecord, audit_record
+from .kick.audit import AuditRecord, audit_record, summary_record
 from .kick.cases import AuditPost, Case, CaseStore
+from .kick.flood import FLOOD_PRONE, PostAlone, admit
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +33,9 @@ INTERRUPTED = (
     "The bot stopped while IVS Chat was handling this kick, so its outcome is unknown; disconnecting again is harmless."
 )
 SWEEP_SECONDS = 5.0
+# Slack posts about one message a second per channel (chat.postMessage's special rate limit). Refused and invalid
+# attempts' posts take at most half of that, so a kick's own post always finds room in the channel.
+PACE_SECONDS = 2.0
 
 Post = Callable[[AuditRecord], Posted]
 # Given a case, the ts of its audit post if Slack already has one.
@@ -39,28 +48,61 @@ def _now() -> datetime:
 
 class AuditOutbox:
     def __init__(
-        self, store: CaseStore, channel: str, post: Post, find: Find, clock: Callable[[], datetime] = _now
+        self,
+        store: CaseStore,
+        channel: str,
+        post: Post,
+        find: Find,
+        clock: Callable[[], datetime] = _now,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
         self._store, self._channel, self._post, self._find, self._clock = store, channel, post, find, clock
         self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._sleep = sleep or self._stopping.wait
+        self._paced_at: datetime | None = None
         self._thread: threading.Thread | None = None
 
     def deliver(self, case: Case) -> str | None:
-        """Post the case's audit record now; None when Slack has it, else why not (it stays queued)."""
+        """Post a kick's audit record now, on the caller's thread; None when Slack has it, else why not (it stays
+        queued). A refused or invalid case is left to the outbox's own thread, woken now, and None is returned."""
+        if case.status in FLOOD_PRONE:
+            self._wake.set()
+            return None
+        outcome = self._deliver(case)
+        return outcome if isinstance(outcome, str) else None
+
+    def _deliver(self, case: Case) -> bool | str:
+        """True when this call posted the record (or found it posted), False when it had nothing to post, else
+        why Slack did not take it."""
         now = self._clock()
         claimed = self._store.claim_delivery(case.number, now, now + CLAIM)
         if claimed is None:
-            return None  # already posted, or another thread or instance is posting it
+            return False  # already posted, or another thread or instance is posting it
         earlier = self._find(claimed) if claimed.audit_tries > 1 else None
         if earlier:  # an earlier try reached Slack though its answer never came back: record it, don't repost
-            self._store.mark_delivered(case.number, AuditPost(self._channel, earlier))
+            self._mark_delivered(claimed, earlier)
             log.info("audit post found", extra={"fields": {"case": case.number, "message_ts": earlier}})
-            return None
-        posted = self._post(audit_record(claimed))
+            return True
+        covered = [claimed]
+        if claimed.summarised_in == claimed.number:
+            covered = self._store.summarised(claimed.number)
+            record = summary_record(covered)
+            self._pace()
+        elif claimed.status in FLOOD_PRONE:
+            if self._left_to_summary(claimed, now):
+                return False
+            record = audit_record(claimed)
+            self._pace()
+        else:
+            record = audit_record(claimed)
+        posted = self._post(record)
         if posted.ts:
-            self._store.mark_delivered(case.number, AuditPost(self._channel, posted.ts))
-            log.info("audit posted", extra={"fields": {"case": case.number, "message_ts": posted.ts}})
-            return None
+            for each in covered:
+                self._store.mark_delivered(each.number, AuditPost(self._channel, posted.ts))
+            log.info("audit posted", extra={"fields": {"case": case.number, "message_ts": posted.ts,
+                                                       "covers": len(covered)}})  # fmt: skip
+            return True
         # The store counts the tries (claims), so no per-case count is kept here for cases anyone can open.
         retry_in = BACKOFF_SECONDS[min(claimed.audit_tries, len(BACKOFF_SECONDS)) - 1]
         error = posted.error or "Slack did not accept the post."
@@ -68,11 +110,44 @@ class AuditOutbox:
         log.warning("audit post queued", extra={"fields": {"case": case.number, "error": error, "retry_in": retry_in}})
         return error
 
+    def _mark_delivered(self, case: Case, ts: str) -> None:
+        covered = self._store.summarised(case.number) if case.summarised_in == case.number else [case]
+        for each in covered:
+            self._store.mark_delivered(each.number, AuditPost(self._channel, ts))
+
+    def _left_to_summary(self, case: Case, now: datetime) -> bool:
+        """Admit a refused or invalid case through its member's audit gate: True when a summary covers it."""
+        placement = self._store.change_gate(case.moderator_id, lambda gate: admit(gate, case.number, now))
+        if isinstance(placement, PostAlone):
+            return False
+        if not self._store.summarise(case.number, placement.lead, placement.due_at):
+            return False  # its summary was posted already: this one goes alone
+        log.info("audit post left to a summary", extra={"fields": {"case": case.number, "summary": placement.lead}})
+        return True
+
+    def _pace(self) -> None:
+        """Keep refused and invalid attempts' posts PACE_SECONDS apart."""
+        if self._paced_at is not None:
+            wait = PACE_SECONDS - (self._clock() - self._paced_at).total_seconds()
+            if wait > 0:
+                self._sleep(wait)
+        self._paced_at = self._clock()
+
     def deliver_due(self) -> int:
-        """One sweep: mark dead attempts interrupted, post what is due. Returns how many were posted."""
+        """One sweep: mark dead attempts interrupted, post what is due, kicks first. Returns how many were posted
+        (a summary counts once)."""
         now = self._clock()
         self._store.interrupt_stale(now - STALE_AFTER, INTERRUPTED)
-        return sum(1 for case in self._store.due_deliveries(now) if self.deliver(case) is None)
+        posted = 0
+        for case in self._store.due_deliveries(now):
+            if case.status in FLOOD_PRONE or case.summarised_in:
+                if self._stopping.is_set():
+                    break  # shutting down: the next start posts these
+                if (self._clock() - now).total_seconds() >= SWEEP_SECONDS:
+                    self._wake.set()  # sweep again at once, taking up any kick that came due meanwhile first
+                    break
+            posted += self._deliver(case) is True
+        return posted
 
     def start(self) -> None:
         """Deliver what an earlier run left behind, then keep sweeping in the background."""
@@ -81,6 +156,7 @@ class AuditOutbox:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
+        self._wake.set()
         if self._thread:
             self._thread.join(timeout)
 
@@ -90,4 +166,5 @@ class AuditOutbox:
                 self.deliver_due()
             except Exception:  # the outbox must outlive a store or Slack hiccup
                 log.exception("audit outbox sweep failed")
-            self._stopping.wait(SWEEP_SECONDS)
+            self._wake.wait(SWEEP_SECONDS)  # or sooner, when a refused or invalid case is handed over
+            self._wake.clear()

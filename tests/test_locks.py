@@ -16,7 +16,9 @@ def pins(lock: str) -> dict[str, str]:
 
 
 def hashed_entries(lock: str) -> list[str]:
-    return re.findall(r"^([A-Za-z0-9_.-]+==\S+) \\\n(?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+", (ROOT / lock).read_text(), re.M)
+    return re.findall(
+        r"^([A-Za-z0-9_.-]+==\S+) \\\n(?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+", (ROOT / lock).read_text(), re.M
+    )
 
 
 def test_every_locked_package_has_hashes():

@@ -65,12 +65,14 @@ AUDIT_EVENT = "ivs_kick_case"
 class AuditRecord:
     text: str
     blocks: list[dict[str, Any]]
-    case_number: int = 0
+    case_number: int = 0  # for a summary, the case that leads it
+    covers: int = 1  # cases the post stands for: more than one for a summary
 
     @property
     def metadata(self) -> dict[str, Any]:
         """Slack message metadata naming the case, so a post whose answer was lost can be found again."""
-        return {"event_type": AUDIT_EVENT, "event_payload": {"case": self.case_number}}
+        payload = {"case": self.case_number} | ({"summary_of": self.covers} if self.covers > 1 else {})
+        return {"event_type": AUDIT_EVENT, "event_payload": payload}
 
 
 def _code_list(user_ids: tuple[str, ...] | list[str], shown: int) -> str:
@@ -197,3 +199,31 @@ def audit_record(case: Case) -> AuditRecord:
     if len(case.request_ids) == 1:
         text += f"; AWS request ID {escape_mrkdwn(case.request_ids[0])}"
     return AuditRecord(text=text, blocks=blocks, case_number=case.number)
+
+
+def summary_record(cases: list[Case]) -> AuditRecord:
+    """One post for a member's refused and invalid attempts beyond the individual ones of a minute (kick.flood).
+
+    `cases` are the summary's cases by number, its lead first; each stays on record in full.
+    """
+    lead, last = cases[0], cases[-1]
+    statuses = ", ".join(
+        f"{sum(1 for c in cases if c.status is status)} {status.value}"
+        for status in (Status.REFUSED, Status.INVALID)
+        if any(c.status is status for c in cases)
+    )
+    span = f"#{lead.number}" if len(cases) == 1 else f"#{lead.number}–#{last.number}"
+    attempts = "attempt" if len(cases) == 1 else "attempts"
+    title = (
+        f":no_entry: *{len(cases)} more refused or invalid {attempts}* by {mention_user(lead.moderator_id)} "
+        f"in the minute from {slack_time(lead.created_at)} ({statuses}): cases {span}"
+    )
+    detail = (
+        f"Posted as one message so that a burst cannot flood this channel. Each is on record in full: "
+        f"`/ivs-kick case {lead.number}`, or `python -m bot audit export`."
+    )
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": title, "verbatim": True}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": detail, "verbatim": True}]},
+    ]
+    return AuditRecord(text=title.replace("*", ""), blocks=blocks, case_number=lead.number, covers=len(cases))

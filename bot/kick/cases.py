@@ -7,13 +7,18 @@ audit post is delivered from the store until Slack accepts it, so a crash or a S
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .moderators import GroupChange
 from .request import region_of
+
+if TYPE_CHECKING:
+    from .flood import AuditGate
+
+R = TypeVar("R")
 
 
 class Status(enum.Enum):
@@ -88,6 +93,9 @@ class Case:
     audit_error: str | None = None
     amendments: tuple[Amendment, ...] = field(default=())
     audit_tries: int = 0  # claims taken to post it; above 1, an earlier try may have reached Slack
+    # The case whose summary post covers this one instead of an audit post of its own (see kick.flood); itself
+    # for the case that leads the summary.
+    summarised_in: int | None = None
 
     @property
     def region(self) -> str | None:
@@ -134,9 +142,25 @@ class CaseStore(Protocol):
     def note_delivery_failure(self, number: int, error: str, retry_at: datetime) -> None: ...
 
     def due_deliveries(self, now: datetime) -> list[Case]:
-        """Cases with an outcome whose audit record is not yet posted and whose retry time has come."""
+        """Cases with an outcome whose audit record is not yet posted and whose retry time has come: kicks
+        (every status but refused and invalid) first, then by number. A case left to another's summary is not
+        due: its summary's lead is."""
 
-    def undelivered(self) -> list[Case]: ...
+    def undelivered(self) -> list[Case]:
+        """Every case whose audit record is not yet posted, by number; a case left to another's summary is
+        listed under that summary's lead."""
+
+    def change_gate(self, moderator_id: str, change: Callable[[AuditGate | None], tuple[AuditGate, R]]) -> R:
+        """Replace the member's audit gate (None before the first) with change(gate)[0], atomically across every
+        process sharing the store, and return change(gate)[1]. `change` must be pure: it may run more than once."""
+
+    def summarise(self, number: int, lead: int, due_at: datetime) -> bool:
+        """Leave a claimed case to the summary led by case `lead`; for the lead itself, the summary is due at
+        `due_at`. Releases the claim, uncounted in audit_tries since it did not try to post. False, changing
+        nothing, when that summary was already posted."""
+
+    def summarised(self, lead: int) -> list[Case]:
+        """The cases the summary led by `lead` covers, the lead included, by number."""
 
     def interrupt_stale(self, started_before: datetime, detail: str) -> list[Case]:
         """Cases still pending since before `started_before` belonged to a process that died mid-kick."""

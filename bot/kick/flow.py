@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .cases import Case, CaseStore, NewCase, Status, Target
+from .flood import FLOOD_PRONE
 from .ivs import IvsChatGateway, Outcome, role_session_name
 from .moderators import ModeratorDirectory, Standing, Verdict
 
@@ -20,8 +21,13 @@ log = logging.getLogger(__name__)
 
 # At submission there is no trigger deadline, so the role check may wait for Slack's rate limit to pass.
 SUBMIT_ROLE_WAIT_SECONDS = 20.0
-# The attempt's own thread posts the audit record at once; the outbox steps in only if it has not by then.
+# The attempt's own thread posts a kick's audit record at once; the outbox steps in only if it has not by then.
 OUTBOX_GRACE = timedelta(seconds=5)
+
+
+def audit_due(status: Status, at: datetime) -> datetime:
+    """When the outbox takes a case up: refused and invalid ones at once, since only the outbox posts them."""
+    return at if status in FLOOD_PRONE else at + OUTBOX_GRACE
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ def _new_case(attempt: Attempt, status: Status, detail: str | None = None) -> Ne
         detail=detail,
         command_text=attempt.command_text,
         submission_key=attempt.submission_key,
-        audit_due_at=attempt.at + OUTBOX_GRACE,
+        audit_due_at=audit_due(status, attempt.at),
     )
 
 
@@ -94,7 +100,7 @@ def open_attempt(store: CaseStore, attempt: Attempt) -> Case | None:
 def settle_invalid(store: CaseStore, case: Case, problem: str) -> Case:
     """An opened attempt that cannot go ahead after all (its room could not be found)."""
     done = datetime.now(case.created_at.tzinfo)
-    return store.record_outcome(case.number, Status.INVALID, case.targets, problem, done + OUTBOX_GRACE)
+    return store.record_outcome(case.number, Status.INVALID, case.targets, problem, audit_due(Status.INVALID, done))
 
 
 def carry_out(
@@ -119,7 +125,7 @@ def carry_out(
         targets = [Target(u, o.result.value, o.message, o.request_id) for u, o in zip(attempt.user_ids, outcomes)]
     done = datetime.now(attempt.at.tzinfo)
     room = None if case.room_arn == attempt.room_arn else (attempt.room_arn, attempt.room_name)
-    case = store.record_outcome(case.number, status, targets, detail, done + OUTBOX_GRACE, room)
+    case = store.record_outcome(case.number, status, targets, detail, audit_due(status, done), room)
     results = Counter(t.result for t in targets)
     log.info(
         "kick",

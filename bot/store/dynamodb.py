@@ -8,6 +8,8 @@ Every item is keyed (pk, sk) with sk a number, so one layout serves every lookup
     pk = "USER#<user id>", sk = n   history by IVS user: one item per user named in case n
     pk = "ROOM#<arn>",     sk = n   history by room
     pk = "GROUP#<group id>#<user id>", sk = 0   the moderator group's latest change for that user
+    pk = "SUMMARY#<lead>", sk = n   case n is covered by the summary post of case <lead> (kick.flood)
+    pk = "GATE#<member>",  sk = 0   a member's audit gate: their recent refused and invalid audit posts
 
 Two sparse global secondary indexes hold only the cases the outbox has to look at, so no sweep reads the
 whole table: `undelivered` (cases whose audit post Slack has not yet accepted, by due time) and `pending`
@@ -19,16 +21,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from ..kick.cases import Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
+from ..kick.flood import FLOOD_PRONE, AuditGate
 from ..kick.moderators import GroupChange
 
 # The bot does not depend on boto3 type stubs, so the low-level client is untyped here.
@@ -42,6 +45,10 @@ PENDING_INDEX = "pending"
 IN_INDEX = "Y"  # the value of a sparse index's key attribute while the case belongs there
 BATCH_GET_LIMIT = 100
 TRANSACTION_TRIES = 3
+GATE_TRIES = 10  # compare-and-set rounds on a member's audit gate before giving up (each is one read, one write)
+R = TypeVar("R")
+# The claim that left a case to a summary did not try to post it (see CaseStore.summarise).
+_UNCOUNT_CLAIM = "#audit_tries = if_not_exists(#audit_tries, :one) - :one"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -161,6 +168,7 @@ def _case(item: Mapping[str, Any]) -> Case:
         audit_post=AuditPost(item["audit_channel"], item["audit_ts"]) if "audit_ts" in item else None,
         audit_error=item.get("audit_error"),
         audit_tries=int(item.get("audit_tries") or 0),
+        summarised_in=int(item["summarised_in"]) if "summarised_in" in item else None,
         amendments=tuple(
             Amendment(_parse_time(a["at"]), a["by"], a.get("old_reason"), a.get("new_reason"))
             for a in item.get("amendments", [])
@@ -347,6 +355,99 @@ class DynamoCaseStore:
                 interrupted.append(case)
         return sorted(interrupted, key=lambda case: case.number)
 
+    def change_gate(self, moderator_id: str, change: Callable[[AuditGate | None], tuple[AuditGate, R]]) -> R:
+        """Optimistic: read the gate, write the change only if nobody changed it meanwhile (its version)."""
+        key = _key(f"GATE#{moderator_id}")
+        for attempt in range(GATE_TRIES):
+            found = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
+            item = _deserialize(found["Item"]) if "Item" in found else None
+            gate = None
+            if item is not None:
+                ends = _parse_time(item["summary_ends"]) if "summary_ends" in item else None
+                summary = int(item["summary"]) if "summary" in item else None
+                gate = AuditGate(tuple(_parse_time(at) for at in item.get("posted", [])), summary, ends)
+            new, result = change(gate)
+            version = int(item["version"]) if item else 0
+            written = {
+                "pk": f"GATE#{moderator_id}",
+                "sk": 0,
+                "version": version + 1,
+                "posted": [_time(at) for at in new.posted],
+                "summary": new.summary,
+                "summary_ends": _time(new.summary_ends) if new.summary_ends else None,
+            }
+            condition = (
+                _expression({"version": version}, ConditionExpression="#version = :version")
+                if item
+                else _expression(ConditionExpression="attribute_not_exists(#pk)")
+            )
+            try:
+                self._client.put_item(TableName=self.table_name, Item=_serialize(written), **condition)
+                return result
+            except self._client.exceptions.ConditionalCheckFailedException:
+                time.sleep(0.01 * (attempt + 1))  # another process admitted a case for this member first
+        raise RuntimeError(f"the audit gate of {moderator_id} kept changing under {GATE_TRIES} tries")
+
+    def summarise(self, number: int, lead: int, due_at: datetime) -> bool:
+        if number == lead:
+            update, values = _set_or_remove(
+                {"summarised_in": lead, "audit_due_at": _time(due_at), "claimed_until": None}, _UNCOUNT_CLAIM
+            )
+            values["one"] = 1
+            change = _expression(
+                values,
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#audit_ts)",
+            )
+            return self._update({"Key": _key(CASES, number), **change}) is not None
+        # A member leaves the delivery index: its lead's summary posts for it, unless that was already posted.
+        update, values = _set_or_remove(
+            {"summarised_in": lead, "claimed_until": None, "undelivered": None}, _UNCOUNT_CLAIM
+        )
+        values["one"] = 1
+        # The lead is checked by an update (counting its members) rather than a ConditionCheck, which would need
+        # one more IAM action (dynamodb:ConditionCheckItem).
+        writes = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _key(CASES, lead),
+                    **_expression(
+                        {"one": 1},
+                        UpdateExpression="ADD #summary_size :one",
+                        ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#audit_ts)",
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": _key(CASES, number),
+                    **self._exists(values, UpdateExpression=update),
+                }
+            },
+            {"Put": {"TableName": self.table_name, "Item": _serialize({"pk": f"SUMMARY#{lead}", "sk": number})}},
+        ]
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self._client.transact_write_items(TransactItems=writes)
+                return True
+            except self._client.exceptions.TransactionCanceledException as error:
+                reason = _cancelled_by(error)
+                if reason == "ConditionalCheckFailed":
+                    return False
+                if reason != "TransactionConflict" or attempt == TRANSACTION_TRIES:
+                    raise
+                time.sleep(0.05 * attempt)  # another instance is adding to the same summary
+
+    def summarised(self, lead: int) -> list[Case]:
+        members = self._query(
+            ConsistentRead=True, **_expression({"pk": f"SUMMARY#{lead}"}, KeyConditionExpression="#pk = :pk")
+        )
+        return sorted(self._load_many([lead, *(int(m["sk"]) for m in members)]), key=lambda case: case.number)
+
     def amend_reason(self, number: int, amendment: Amendment) -> Case:
         entry = {
             "at": _time(amendment.at),
@@ -378,7 +479,7 @@ class DynamoCaseStore:
                 " AND (attribute_not_exists(#claimed_until) OR #claimed_until < :now)",
             ),
         )
-        return sorted((_case(item) for item in items), key=lambda case: case.number)
+        return sorted((_case(item) for item in items), key=lambda case: (case.status in FLOOD_PRONE, case.number))
 
     def undelivered(self) -> list[Case]:
         items = self._query(

@@ -12,14 +12,17 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..kick.cases import Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
+from ..kick.flood import FLOOD_PRONE, AuditGate
 from ..kick.moderators import GroupChange
+
+R = TypeVar("R")
 
 # Each entry moves the schema one version up; PRAGMA user_version records how far a file has come.
 MIGRATIONS: tuple[str, ...] = (
@@ -76,7 +79,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (group_id, user_id)
     );
     """,
+    """
+    ALTER TABLE cases ADD COLUMN summarised_in INTEGER;
+    CREATE INDEX cases_by_summary ON cases(summarised_in);
+    CREATE TABLE audit_gates (
+        moderator_id  TEXT PRIMARY KEY,
+        posted        TEXT NOT NULL,
+        summary       INTEGER,
+        summary_ends  TEXT
+    );
+    """,
 )
+# Not posted alone: left to a summary whose lead is another case.
+_MEMBER = "summarised_in IS NOT NULL AND summarised_in != number"
+_FLOOD_PRONE_LAST = "status IN ({})".format(", ".join(sorted(f"'{status.value}'" for status in FLOOD_PRONE)))
 
 
 log = logging.getLogger(__name__)
@@ -240,6 +256,41 @@ class SqliteCaseStore:
                 )
             return [self._load(row["number"]) for row in rows]
 
+    def change_gate(self, moderator_id: str, change: Callable[[AuditGate | None], tuple[AuditGate, R]]) -> R:
+        with self._lock, self._transaction():
+            row = self._db.execute("SELECT * FROM audit_gates WHERE moderator_id = ?", (moderator_id,)).fetchone()
+            gate = None
+            if row:
+                ends = _parse_time(row["summary_ends"]) if row["summary_ends"] else None
+                gate = AuditGate(tuple(map(_parse_time, json.loads(row["posted"]))), row["summary"], ends)
+            new, result = change(gate)
+            self._db.execute(
+                "INSERT OR REPLACE INTO audit_gates (moderator_id, posted, summary, summary_ends) VALUES (?, ?, ?, ?)",
+                (
+                    moderator_id,
+                    json.dumps([_time(at) for at in new.posted]),
+                    new.summary,
+                    _time(new.summary_ends) if new.summary_ends else None,
+                ),
+            )
+            return result
+
+    def summarise(self, number: int, lead: int, due_at: datetime) -> bool:
+        with self._lock, self._transaction():
+            posted = self._db.execute("SELECT 1 FROM cases WHERE number = ? AND audit_ts IS NOT NULL", (lead,))
+            if posted.fetchone():
+                return False
+            due = _time(due_at) if number == lead else None
+            self._db.execute(
+                "UPDATE cases SET summarised_in = ?, audit_due_at = coalesce(?, audit_due_at),"
+                " audit_claimed_until = NULL, audit_tries = max(audit_tries - 1, 0) WHERE number = ?",
+                (lead, due, number),
+            )
+            return True
+
+    def summarised(self, lead: int) -> list[Case]:
+        return self._cases("SELECT number FROM cases WHERE summarised_in = ? ORDER BY number", (lead,))
+
     def amend_reason(self, number: int, amendment: Amendment) -> Case:
         with self._lock, self._transaction():
             row = self._require(number)
@@ -279,13 +330,14 @@ class SqliteCaseStore:
 
     def due_deliveries(self, now: datetime) -> list[Case]:
         return self._cases(
-            """SELECT number FROM cases WHERE audit_ts IS NULL AND status != 'pending' AND audit_due_at <= ?
-               AND (audit_claimed_until IS NULL OR audit_claimed_until < ?) ORDER BY number""",
+            f"""SELECT number FROM cases WHERE audit_ts IS NULL AND status != 'pending' AND audit_due_at <= ?
+               AND (audit_claimed_until IS NULL OR audit_claimed_until < ?) AND NOT ({_MEMBER})
+               ORDER BY {_FLOOD_PRONE_LAST}, number""",
             (_time(now), _time(now)),
         )
 
     def undelivered(self) -> list[Case]:
-        return self._cases("SELECT number FROM cases WHERE audit_ts IS NULL ORDER BY number", ())
+        return self._cases(f"SELECT number FROM cases WHERE audit_ts IS NULL AND NOT ({_MEMBER}) ORDER BY number", ())
 
     def history(self, *, user_id: str | None = None, room_arn: str | None = None, limit: int = 10) -> list[Case]:
         if user_id is not None:
@@ -362,6 +414,7 @@ class SqliteCaseStore:
             audit_post=AuditPost(row["audit_channel"], row["audit_ts"]) if row["audit_ts"] else None,
             audit_error=row["audit_error"],
             audit_tries=row["audit_tries"],
+            summarised_in=row["summarised_in"],
             amendments=tuple(
                 Amendment(_parse_time(a["at"]), a["by"], a["old_reason"], a["new_reason"])
                 for a in json.loads(row["amendments"])

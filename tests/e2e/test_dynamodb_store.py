@@ -74,3 +74,18 @@ def test_a_removal_heard_by_one_instance_is_honoured_by_another_on_the_same_tabl
     other.submit(view, "spam", user=GROUP_MODERATOR)
     assert "not an IVS Chat moderator" in other.wait_reply(response_url)
     assert not other.ivs.calls and '"msg": "moderator group changed"' not in other.process.logs()
+
+
+def test_a_burst_of_refusals_is_capped_with_the_dynamodb_store_too(start_bot, dynamodb_env):
+    bot = start_bot("http", **dynamodb_env)
+    for i in range(12):
+        bot.command(f"{ROOM} viewer{i}", user="U0FLOOD")
+    bot.slack.wait_for(lambda: bot.process.logs().count('"msg": "audit post left to a summary"') == 2, timeout=30)
+    assert len(bot.audit_posts()) == 10
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "pending")
+    [waiting] = out.splitlines()
+    assert (
+        code == 0
+        and waiting.startswith("#11\t")
+        and waiting.endswith("summary of 2 attempts, posted when its minute ends")
+    )

@@ -132,6 +132,7 @@ def test_a_moderator_removed_while_the_modal_is_open_cannot_kick(start_bot, mode
     reply = bot.wait_reply(response_url)
     assert "not an IVS Chat moderator" in reply
     assert not bot.ivs.calls
+    bot.slack.wait_for(lambda: len(bot.audit_posts()) == 1)  # the outbox's thread posts refusals, not the listener
     [audit] = bot.audit_posts()
     assert "Kick refused" in audit["text"]
 

@@ -588,6 +588,8 @@ class FakeSlack:
         self._injections: dict[str, deque[_Injection]] = {}
         self._delays: dict[str, float] = {}
         self._rate_windows: dict[tuple[str, str], deque[float]] = {}
+        self._channel_post_rate: tuple[int, float] | None = None  # (burst, messages per second), when enforced
+        self._channel_post_buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, when counted)
         self._chaos: _Chaos | None = None
         self._chaos_draws: dict[str, int] = {}
         self._stopping = threading.Event()
@@ -769,6 +771,31 @@ class FakeSlack:
                 self._delays.pop(method, None)
             else:
                 self._delays[method] = seconds
+
+    def limit_channel_posts(self, burst: int = 3, per_second: float = 1.0) -> None:
+        """Enforce chat.postMessage's per-channel limit from now on: Slack "will generally allow an app to post 1
+        message per second to a specific channel", with short bursts. A token bucket per channel holding
+        ``burst`` posts, refilled at ``per_second``; a post finding it empty is answered 429 ``ratelimited`` with
+        Retry-After (whole seconds until a post would pass). Off by default."""
+        if burst < 1 or per_second <= 0:
+            raise ValueError("burst must be >= 1 and per_second > 0")
+        with self._lock:
+            self._channel_post_rate = (burst, per_second)
+            self._channel_post_buckets.clear()
+
+    def _channel_post_limit(self, channel: Any, now: float) -> int | None:
+        """Retry-After seconds when a post to ``channel`` is over the per-channel limit, else None (and counted)."""
+        with self._lock:
+            if self._channel_post_rate is None or not isinstance(channel, str):
+                return None
+            burst, per_second = self._channel_post_rate
+            tokens, counted = self._channel_post_buckets.get(channel, (float(burst), now))
+            tokens = min(float(burst), tokens + (now - counted) * per_second)
+            if tokens < 1.0:
+                self._channel_post_buckets[channel] = (tokens, now)
+                return max(1, math.ceil((1.0 - tokens) / per_second))
+            self._channel_post_buckets[channel] = (tokens - 1.0, now)
+            return None
 
     def set_chaos(
         self,
@@ -1053,6 +1080,8 @@ class FakeSlack:
     ) -> _Outcome:
         """The call as Slack handles it once it got through: rate limits, then the method itself."""
         retry_after = self._rate_limit(method, token, arrived)
+        if retry_after is None and method == "chat.postMessage":
+            retry_after = self._channel_post_limit(params.get("channel"), arrived)
         if retry_after is not None:
             return _Outcome(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
 

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.delivery import Posted
 from bot.kick.cases import NewCase, Status, Target
-from bot.outbox import STALE_AFTER, AuditOutbox
+from bot.outbox import PACE_SECONDS, STALE_AFTER, SWEEP_SECONDS, AuditOutbox
 from bot.store.sqlite import SqliteCaseStore
 
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
@@ -110,3 +110,94 @@ def test_a_post_slack_took_but_never_answered_is_found_and_not_posted_again(tmp_
     assert outbox.deliver_due() == 1
     assert looked_up == [case.number] and slack.posted == []
     assert store.get(case.number).audit_post.ts == "1700000000.000042"
+
+
+def refused_case(store, at=T0, member="U0FLOOD"):
+    case, _ = store.open_case(NewCase(at, member, "T0", "C0", Status.REFUSED, user_ids=("v",), audit_due_at=at))
+    return case
+
+
+def paced_setup(tmp_path):
+    """An outbox whose pauses advance the clock, and the clock times at which each post was made."""
+    store, slack, clock, _ = setup(tmp_path)
+    pauses, post_times = [], []
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        clock.now += timedelta(seconds=seconds)
+
+    def post(record):
+        post_times.append(clock.now)
+        return slack(record)
+
+    return store, slack, clock, AuditOutbox(store, "C0AUDIT", post, lambda case: None, clock, sleep), post_times
+
+
+def sweep_until_idle(outbox):
+    """Sweep as the outbox's thread does, again at once while a sweep gave way after posting (time passes here
+    only while a post waits for its pace)."""
+    posted = 0
+    while swept := outbox.deliver_due():
+        posted += swept
+    return posted
+
+
+def test_a_refused_case_is_never_posted_on_the_callers_thread(tmp_path):
+    store, slack, clock, outbox = setup(tmp_path)
+    assert outbox.deliver(refused_case(store)) is None and slack.posted == []
+    assert outbox.deliver_due() == 1 and len(slack.posted) == 1  # the outbox's own sweep posts it
+
+
+def test_a_burst_gets_ten_posts_then_one_summary_at_the_end_of_its_minute(tmp_path):
+    store, slack, clock, outbox, post_times = paced_setup(tmp_path)
+    burst = [refused_case(store) for _ in range(30)]
+    assert sweep_until_idle(outbox) == 10
+    assert [r.case_number for r in slack.posted] == [c.number for c in burst[:10]]
+    assert all(b - a >= timedelta(seconds=PACE_SECONDS) for a, b in zip(post_times, post_times[1:]))
+    assert [c.number for c in store.undelivered()] == [11]  # the summary's lead stands for all 20
+    eleventh_taken_up = post_times[-1]  # its summary's minute began then, right after the tenth post
+    clock.now = eleventh_taken_up + timedelta(seconds=59)
+    assert outbox.deliver_due() == 0
+    clock.now = eleventh_taken_up + timedelta(seconds=80)
+    assert outbox.deliver_due() == 1
+    summary = slack.posted[-1]
+    assert summary.metadata["event_payload"] == {"case": 11, "summary_of": 20}
+    assert "20 more refused or invalid attempts" in summary.text and "cases #11–#30" in summary.text
+    assert store.undelivered() == [] and len(list(store.export())) == 30
+    assert {store.get(n).audit_post.ts for n in range(11, 31)} == {"1700000000.000010"}
+    assert outbox.deliver_due() == 0 and len(slack.posted) == 11
+
+
+def test_kicks_are_posted_before_a_backlog_of_refusals(tmp_path):
+    store, slack, clock, outbox, _ = paced_setup(tmp_path)
+    for _ in range(5):
+        refused_case(store, member="U0OTHER")
+    kick = kicked_case(store)
+    clock.now += timedelta(seconds=5)
+    assert sweep_until_idle(outbox) == 6 and slack.posted[0].case_number == kick.number
+
+
+def test_a_long_backlog_of_refusals_gives_way_to_a_kick_that_comes_due_meanwhile(tmp_path):
+    store, slack, clock, outbox, post_times = paced_setup(tmp_path)
+    for member in range(20):  # twenty members, one refusal each: all posted alone, paced
+        refused_case(store, member=f"U0M{member}")
+    outbox.deliver_due()
+    first_pass = len(slack.posted)
+    assert 0 < first_pass < 20 and post_times[-1] - T0 <= timedelta(seconds=SWEEP_SECONDS + PACE_SECONDS)
+    kick = kicked_case(store, at=clock.now - timedelta(seconds=5))  # its own thread failed; now due for a retry
+    outbox.deliver_due()
+    assert slack.posted[first_pass].case_number == kick.number
+
+
+def test_a_summary_whose_answer_was_lost_is_found_not_posted_again(tmp_path):
+    store, slack, clock, _ = setup(tmp_path)
+    outbox = AuditOutbox(store, "C0AUDIT", slack, lambda case: "1700000000.000777", clock, lambda seconds: None)
+    for _ in range(12):
+        refused_case(store)
+    outbox.deliver_due()
+    slack.answers = [Posted(error="TimeoutError: could not reach Slack")]
+    clock.now += timedelta(seconds=70)
+    assert outbox.deliver_due() == 0 and [c.number for c in store.undelivered()] == [11]
+    clock.now += timedelta(seconds=5)
+    assert outbox.deliver_due() == 1 and len(slack.posted) == 10
+    assert store.get(12).audit_post.ts == "1700000000.000777" and store.undelivered() == []

@@ -151,9 +151,8 @@ class IvsKickCommand:
         room = services.rooms.known(order.room)
         if verdict.refused:
             case = record_refusal(services.store, self._attempt(command, order, room), verdict)
-            reply_privately(
-                response_url, moderator_reply(case, services.settings.audit_channel, services.outbox.deliver(case))
-            )
+            services.outbox.deliver(case)  # hands it to the outbox's thread: a burst never holds listener threads
+            reply_privately(response_url, moderator_reply(case, services.settings.audit_channel, None))
             return f"refused_{verdict.standing.value}"
         context = ModalContext(
             order.room, room.arn if room else None, room.name if room else None, order.user_ids,

@@ -44,6 +44,8 @@ class EditReasonSubmission:
         )
         if case.audit_post is None:
             return  # the outbox will post the amended record
+        if case.summarised_in is not None:
+            return  # its post is a summary of many cases, which names no reason: the record alone changes
         updated = update_message(client, case.audit_post.channel, case.audit_post.ts, audit_record(case))
         if updated.error:
             reply_privately(

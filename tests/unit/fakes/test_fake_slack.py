@@ -17,7 +17,11 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import ConnectionErrorRetryHandler, FixedValueRetryIntervalCalculator
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    FixedValueRetryIntervalCalculator,
+    RateLimitErrorRetryHandler,
+)
 from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
@@ -639,3 +643,33 @@ def test_chat_update_changes_only_a_message_the_bot_posted_in_that_channel():
                 assert error.response["error"] == "message_not_found"
             else:
                 raise AssertionError("updated a message that does not exist")
+
+
+def test_channel_posts_are_limited_per_channel_once_asked() -> None:
+    with FakeSlack() as fake:
+        fake.add_channel("C1")
+        fake.add_channel("C2")
+        client = bot_client(fake, retry_handlers=[])
+        for _ in range(5):
+            client.chat_postMessage(channel="C1", text="no limit by default")
+        fake.limit_channel_posts(burst=3, per_second=1.0)
+        for _ in range(3):
+            client.chat_postMessage(channel="C1", text="burst")
+
+        with pytest.raises(SlackApiError) as excinfo:
+            client.chat_postMessage(channel="C1", text="one too many")
+
+        assert excinfo.value.response.status_code == 429 and api_error(excinfo) == "ratelimited"
+        assert excinfo.value.response.headers["Retry-After"] == "1"
+        assert client.chat_postMessage(channel="C2", text="another channel has its own budget")["ok"]
+        assert len(fake.messages) == 9
+
+
+def test_a_channel_post_over_the_limit_passes_after_retry_after() -> None:
+    with FakeSlack() as fake:
+        fake.add_channel("C1")
+        fake.limit_channel_posts(burst=2, per_second=1.0)
+        client = bot_client(fake, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)])
+        for _ in range(3):
+            client.chat_postMessage(channel="C1", text="hi")
+        assert [c.status for c in fake.calls_to("chat.postMessage")] == [200, 200, 429, 200]

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 from threading import Thread
 
 from bot.kick.cases import Amendment, AuditPost, NewCase, Status, Target
+from bot.kick.flood import AuditGate
 from bot.kick.moderators import GroupChange
 
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
@@ -159,3 +160,48 @@ def test_the_newest_group_change_per_user_is_kept_whatever_order_they_are_record
     store.record_group_change("S1", GroupChange("U1", False, 1700000003.0))
     assert store.group_change("S1", "U1") == GroupChange("U1", False, 1700000003.0)
     assert store.group_change("S2", "U1") is None and store.group_change("S1", "U2") is None
+
+
+def test_kicks_are_due_before_refused_and_invalid_cases(store):
+    refused, _ = store.open_case(new(status=Status.REFUSED, audit_due_at=T0))
+    invalid, _ = store.open_case(new(status=Status.INVALID, audit_due_at=T0))
+    kick, _ = store.open_case(new(audit_due_at=T0))
+    store.record_outcome(kick.number, Status.KICKED, [Target("viewer42", "kicked")], None, T0)
+    assert [c.number for c in store.due_deliveries(T0)] == [kick.number, refused.number, invalid.number]
+
+
+def test_a_member_of_a_summary_is_delivered_through_its_lead_only(store):
+    lead, _ = store.open_case(new(status=Status.REFUSED, audit_due_at=T0))
+    member, _ = store.open_case(new(status=Status.INVALID, audit_due_at=T0))
+    for case in (lead, member):
+        assert store.claim_delivery(case.number, T0, T0 + timedelta(minutes=1))
+    assert store.summarise(lead.number, lead.number, T0 + timedelta(minutes=1))
+    assert store.summarise(member.number, lead.number, T0 + timedelta(minutes=1))
+    assert store.due_deliveries(T0 + timedelta(seconds=59)) == []  # the lead waits for its minute; claims released
+    assert [c.number for c in store.due_deliveries(T0 + timedelta(minutes=1))] == [lead.number]
+    assert [c.number for c in store.undelivered()] == [lead.number]
+    assert [(c.number, c.summarised_in, c.audit_tries) for c in store.summarised(lead.number)] == [
+        (lead.number, lead.number, 0),  # the claim that left it to the summary did not try to post it
+        (member.number, lead.number, 0),
+    ]
+    for case in (lead, member):
+        store.mark_delivered(case.number, AuditPost("C0AUDIT", "1700000000.000200"))
+    late, _ = store.open_case(new(status=Status.REFUSED, audit_due_at=T0))
+    assert not store.summarise(late.number, lead.number, T0)  # too late for a summary already posted
+    assert store.get(late.number).summarised_in is None and store.get(member.number).audit_post.ts.endswith("200")
+
+
+def test_an_audit_gate_changes_atomically_under_concurrent_writers(store):
+    def add_one(gate):
+        posted = gate.posted if gate else ()
+        return AuditGate(posted + (T0 + timedelta(seconds=len(posted)),)), len(posted)
+
+    seen = []
+    threads = [Thread(target=lambda: seen.append(store.change_gate("U0FLOOD", add_one))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(8))
+    assert store.change_gate("U0FLOOD", lambda gate: (gate, gate)).posted[-1] == T0 + timedelta(seconds=7)
+    assert store.change_gate("U0OTHER", lambda gate: (AuditGate(), gate)) is None
