@@ -4,8 +4,6 @@ regions that would do."""
 
 from __future__ import annotations
 
-import os
-
 import boto3
 import pytest
 
@@ -35,16 +33,6 @@ WELL_FORMED_BOGUS = ("us-west-99", "xx-fake-1", "af-south-1", "us-gov-west-1", "
 
 def room_arn(region: str) -> str:
     return f"arn:aws:ivschat:{region}:123456789012:room/abc"
-
-
-@pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's AWS profile must not change which regions boto3's session lists."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
 
 
 def test_the_regions_are_those_boto3_lists_for_ivs_chat_in_every_partition() -> None:
