@@ -43,8 +43,10 @@ def usage() -> str:
 
 
 def problem(text: str) -> str:
-    """An error for the person who typed the command, with their input shown as text."""
-    return f":warning: {escape_mrkdwn(text)}\n{usage()}"
+    """An error for the person who typed the command, with their input shown as text (clipped, with the usage,
+    to the 4,000 characters Slack advises for a message)."""
+    shown_usage = usage()
+    return f":warning: {clip_mrkdwn(escape_mrkdwn(text), MESSAGE_TEXT - len(shown_usage) - 20)}\n{shown_usage}"
 
 
 DRAFT_LIFETIME = timedelta(hours=1)

@@ -677,6 +677,7 @@ class FakeSlack:
         # recordings
         self.calls: list[Call] = []
         self.posted_responses: list[ResponsePost] = []
+        self.refused_responses: list[tuple[str, str]] = []  # (response URL, why): posts Slack would not take
         self.messages: list[dict[str, Any]] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []  # chat.update calls that changed a message
@@ -1055,6 +1056,9 @@ class FakeSlack:
                 _write(handler, fault.status, text.encode("utf-8"), "text/html", headers)
                 return
             status, text = self._response_url_post(parts.path, verb, body, handler, arrived)
+            if status != 200:
+                with self._lock:
+                    self.refused_responses.append((f"{self.base_url}{parts.path}", text))
             if fault is not None:  # a timeout: the reply was shown, its answer never comes
                 self._lose_answer(handler, fault.hold)
                 return
