@@ -122,12 +122,14 @@ class IvsKickCommand:
             if case is None:
                 reply_privately(response_url, f"There is no case #{query.number}.")
                 return "case_not_found"
-            reply_privately(response_url, **case_message(case, permalink(case, domain, host)))
-            return "case_shown"
+            shown = reply_privately(response_url, **case_message(case, permalink(case, domain, host)))
+            return "case_shown" if shown else "case_not_shown"
         cases = services.store.history(user_id=query.user_id, room_arn=query.room_arn, limit=query.limit)
         subject = f"IVS user {query.user_id}" if query.user_id else f"room {query.room_arn}"
-        reply_privately(response_url, history_message(subject, cases, [permalink(c, domain, host) for c in cases]))
-        return "history_shown"
+        shown = reply_privately(
+            response_url, **history_message(subject, cases, [permalink(c, domain, host) for c in cases])
+        )
+        return "history_shown" if shown else "history_not_shown"
 
     def _form(self, request: FormRequest, command: dict[str, Any], client: WebClient) -> str:
         services, response_url = self._services, command.get("response_url")
