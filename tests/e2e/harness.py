@@ -284,7 +284,8 @@ class HttpDriver(Driver):
         return answer.json()
 
     def command(self, form: dict[str, str]) -> Any:
-        return self._post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+        # A lone surrogate goes out as the bytes a lenient client would send (not UTF-8), not as an error here.
+        return self._post(urlencode(form, errors="surrogatepass").encode(), "application/x-www-form-urlencoded")
 
     def interaction(self, payload: dict[str, Any]) -> Any:
         return self._post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
