@@ -20,8 +20,9 @@ HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 USAGE = (
     "Usage: /ivs-kick <room> <user-id>[,<user-id>…] [reason]     (no arguments, or only a room: a form)\n"
     "  room      a room ARN (arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6), ID, name or alias\n"
-    f"  user-id   the viewer's IVS Chat user ID; up to {MAX_USERS_PER_REQUEST} separated by commas during a raid\n"
-    "            (quote one that contains spaces)\n"
+    f"  user-id   the viewer's IVS Chat user ID; up to {MAX_USERS_PER_REQUEST} separated by commas during a raid,\n"
+    "            with or without a space after each: raider1, raider2, raider3 raid\n"
+    "            (quote one that contains spaces; an email or link is read as typed, a Slack @mention is refused)\n"
     "  reason    optional, up to 256 characters, bare or in quotes\n"
     "You will be asked to confirm. A disconnect is a kick, not a ban: the viewer can rejoin "
     "if their app gives them a new chat token.\n"
