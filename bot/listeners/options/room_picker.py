@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from ...kick.markup import clean
 from ...messages import room_option
 from ..services import Services
 
@@ -23,6 +22,5 @@ class RoomPickerOptions:
         if not self._services.moderators.check_before_options(user_id).allowed:
             ack(options=[])  # the room list is for moderators only; the form's submission says why
             return
-        query = clean(str(payload.get("value") or ""))  # a lone surrogate matches no room; it must not crash the search
-        rooms = self._services.rooms.rooms(query, limit=MAX_OPTIONS)
+        rooms = self._services.rooms.rooms(str(payload.get("value") or ""), limit=MAX_OPTIONS)
         ack(options=[room_option(room) for room in rooms])
