@@ -294,7 +294,9 @@ class HttpDriver(Driver):
         return answer.json()
 
     def command(self, form: dict[str, str]) -> Any:
-        return checked("slash_commands", self._post(urlencode(form).encode(), "application/x-www-form-urlencoded"))
+        # A lone surrogate goes out as the bytes a lenient client would send (not UTF-8), not as an error here.
+        body = urlencode(form, errors="surrogatepass").encode()
+        return checked("slash_commands", self._post(body, "application/x-www-form-urlencoded"))
 
     def interaction(self, payload: dict[str, Any]) -> Any:
         body = urlencode({"payload": json.dumps(payload)}).encode()

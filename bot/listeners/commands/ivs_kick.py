@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackClientError
 
 from ...delivery import reply_privately, slack_error
 from ...kick.audit import escape_mrkdwn
-from ...kick.command import CaseQuery, FormRequest, Help, HistoryQuery, ParseError, parse_command
+from ...kick.command import CaseQuery, FormRequest, Help, HistoryQuery, ParseError, command_as_typed, parse_command
 from ...kick.flow import Attempt, record_invalid, record_refusal, refusal_message
 from ...kick.moderators import Standing
 from ...kick.request import KickOrder
@@ -102,7 +102,7 @@ class IvsKickCommand:
             team_id=command.get("team_id"),
             channel_id=command.get("channel_id"),
             at=_now(),
-            command_text=command.get("text", ""),
+            command_text=command_as_typed(command.get("text", "")),
         )
 
     def _record_invalid(self, command: dict[str, Any], order: KickOrder | None, why: str) -> None:
