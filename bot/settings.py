@@ -13,6 +13,7 @@ from .store import DEFAULT_DB, StoreChoice, choose_store
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
+MAX_WEB_CONCURRENCY = 64  # gunicorn suggests 2-4 workers a core; more only multiplies caches and connections
 DEFAULT_MODERATOR_CACHE_SECONDS = 60.0
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
@@ -103,6 +104,16 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
+        problems.append(f"{name} must be a whole number from {low} to {high}; got {raw[:20]!r}.")
+        return default
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) -> Settings:
     """Read the settings, raising SettingsError that lists every problem found.
 
@@ -153,7 +164,10 @@ def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) ->
             f"Copy member ID); not valid: {', '.join(repr(u[:40]) for u in bad_users[:5])}."
         )
 
-    port = int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, problems))
+    port = _whole(env, "PORT", DEFAULT_PORT, 1, 65535, problems)
+    # gunicorn's worker processes (bot/gunicorn_conf.py reads it); checked here so a bad value stops start-up
+    # with the other problems instead of a traceback or a server with no worker.
+    _whole(env, "WEB_CONCURRENCY", 1, 1, MAX_WEB_CONCURRENCY, problems)
     cache_seconds = _number(env, "IVS_KICK_MODERATOR_CACHE_SECONDS", DEFAULT_MODERATOR_CACHE_SECONDS, 0, 3600, problems)
     log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
