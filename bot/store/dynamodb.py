@@ -318,6 +318,21 @@ class DynamoCaseStore:
             }
         )
 
+    def renew_claim(self, number: int, held_until: datetime, until: datetime) -> bool:
+        return (
+            self._update(
+                {
+                    "Key": _key(CASES, number),
+                    **_expression(
+                        {"until": _time(until), "held": _time(held_until)},
+                        UpdateExpression="SET #claimed_until = :until",
+                        ConditionExpression="attribute_not_exists(#audit_ts) AND #claimed_until = :held",
+                    ),
+                }
+            )
+            is not None
+        )
+
     def mark_delivered(self, number: int, post: AuditPost) -> None:
         fields = {"audit_channel": post.channel, "audit_ts": post.ts}
         gone = {"audit_error": None, "audit_due_at": None, "claimed_until": None, "undelivered": None}
@@ -329,25 +344,35 @@ class DynamoCaseStore:
         update, values = _set_or_remove({"audit_error": error, "audit_due_at": _time(retry_at), "claimed_until": None})
         self._update({"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)})
 
-    def interrupt_stale(self, started_before: datetime, detail: str) -> list[Case]:
-        stale = self._query(
+    def keep_alive(self, number: int, at: datetime) -> bool:
+        beat = _expression(
+            {"at": _time(at), "pending": Status.PENDING.value},
+            UpdateExpression="SET #alive_at = :at",
+            ConditionExpression="#status = :pending",
+        )
+        return self._update({"Key": _key(CASES, number), **beat}) is not None
+
+    def interrupt_stale(self, silent_since: datetime, detail: str) -> list[Case]:
+        # The index finds the pending cases created before then; the update's condition skips each that beat since.
+        candidates = self._query(
             IndexName=PENDING_INDEX,
             **_expression(
-                {"in": IN_INDEX, "before": _time(started_before)},
+                {"in": IN_INDEX, "before": _time(silent_since)},
                 KeyConditionExpression="#pending = :in AND #created_at < :before",
             ),
         )
         update, values = _set_or_remove({"status": Status.INTERRUPTED.value, "detail": detail, "pending": None})
         interrupted = []
-        for item in stale:
+        for item in candidates:
             case = self._update(
                 {
                     "Key": _key(CASES, int(item["sk"])),
-                    # Only if still pending: an outcome that lands meanwhile is kept, not overwritten.
+                    # Only if still pending and silent: an outcome or a heartbeat that lands meanwhile is kept.
                     **_expression(
-                        values | {"was": Status.PENDING.value},
+                        values | {"was": Status.PENDING.value, "before": _time(silent_since)},
                         UpdateExpression=update,
-                        ConditionExpression="#status = :was",
+                        ConditionExpression="#status = :was"
+                        " AND (attribute_not_exists(#alive_at) OR #alive_at < :before)",
                     ),
                 }
             )

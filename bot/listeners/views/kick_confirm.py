@@ -89,7 +89,13 @@ def accept_submission(
 
 
 def kick_and_report(services: Services, case: Case, attempt: Attempt, context: ModalContext) -> None:
-    """After an accepted submission: resolve the room if still needed, kick, post the audit, reply."""
+    """After an accepted submission: resolve the room if still needed, kick, post the audit, reply. The pending
+    case beats while this runs, so a long raid is never taken for the work of a dead process."""
+    with services.outbox.running(case):
+        _kick_and_report(services, case, attempt, context)
+
+
+def _kick_and_report(services: Services, case: Case, attempt: Attempt, context: ModalContext) -> None:
     if attempt.room_arn is None:  # submitted before the room look-up finished
         resolution = services.rooms.resolve(context.room)
         if not isinstance(resolution, Found):
