@@ -6,7 +6,8 @@ Before Bolt sees a request, this module answers what Slack never sends, cheapest
 it; the server then drains at most 64 KiB of it and drops the connection), one that has not fully arrived
 within BODY_SECONDS (408), one that is not UTF-8 (400), one whose Slack signature is missing, wrong or older
 than 5 minutes (401, checked over the raw bytes with slack_sdk's SignatureVerifier, so an outsider's body is
-never parsed), and a signed one that Bolt's own parser would choke on (400). Anything else: 404.
+never parsed; Slack's unsigned `ssl_check` of a few bytes is answered 200 here), and a signed one that Bolt's
+own parser would choke on (400). Anything else: 404.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from gevent import Timeout
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -35,6 +37,8 @@ TOO_LARGE = f"the body is over {MAX_BODY_BYTES} bytes, far more than any request
 # connections (worker_connections) for ever.
 BODY_SECONDS = 5.0
 TOO_SLOW = f"the body did not arrive within {BODY_SECONDS:g} s"
+# Slack checks a command's Request URL certificate with an unsigned `ssl_check=1&token=…` form of a few bytes.
+SSL_CHECK_BYTES = 1024
 UNSIGNED = (
     "the Slack signature is missing, wrong or older than 5 minutes; if Slack sent it, SLACK_SIGNING_SECRET is "
     "not this app's Signing Secret"
@@ -112,6 +116,8 @@ def _slack_request(
     except UnicodeDecodeError:
         return _refuse(start_response, "400 Bad Request", "the body is not UTF-8")
     if not _signed(verifier, environ, text):
+        if len(body) <= SSL_CHECK_BYTES and parse_qs(text).get("ssl_check") == ["1"]:
+            return _answer(start_response, "200 OK", {})  # answered here: Bolt never sees an unsigned body
         return _refuse(start_response, "401 Unauthorized", UNSIGNED)
     if not _parses_as_bolt_does(text, str(environ.get("CONTENT_TYPE") or "")):
         return _refuse(start_response, "400 Bad Request", "the body is not shaped like a Slack request")

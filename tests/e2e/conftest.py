@@ -96,6 +96,12 @@ class Bot:
         self.slack.wait_for(lambda: len(self.replies(response_url)) >= count, timeout)
         return self.replies(response_url)[count - 1]
 
+    def wait_shown(self, response_url: str, timeout: float = 15.0) -> str:
+        """What the first reply shows: its text, then every text of its blocks, one a line."""
+        self.wait_reply(response_url, timeout=timeout)
+        body = next(p.body for p in self.slack.posted_responses if p.url == response_url)
+        return "\n".join([body.get("text", ""), *_block_texts(body.get("blocks") or [])])
+
     def submit(self, view: dict[str, Any], reason: str | None, *, user: str = MODERATOR) -> Any:
         return self.driver.interaction(submission_payload(view, user_id=user, reason=reason))
 
@@ -176,3 +182,12 @@ def mode(request) -> str:
 @pytest.fixture
 def bot(start_bot, mode) -> Bot:
     return start_bot(mode)
+
+
+def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    texts = []
+    for block in blocks:
+        for part in [block.get("text"), *block.get("fields", []), *block.get("elements", [])]:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+    return texts

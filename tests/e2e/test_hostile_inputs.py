@@ -96,7 +96,7 @@ def test_a_backtick_in_a_user_id_cannot_break_out_of_its_code_span(bot):
     hostile = "a`<!channel>`b"  # IVS Chat's model gives UserID no pattern: any 1-128 characters
     kick = bot.kick(f"{ROOM} {as_slack_sends(hostile)} spam")
     _, _, history_url = bot.command(f"history {as_slack_sends(hostile)}")
-    history = bot.wait_reply(history_url)
+    history = bot.wait_shown(history_url)
 
     assert bot.ivs.disconnect_count(ROOM, hostile) == 1  # AWS got the ID exactly as typed
     shown = "aˋ&lt;!channel&gt;ˋb"  # the backticks as U+02CB, the mention as text

@@ -22,7 +22,7 @@ def _export(bot) -> list[dict]:
 
 def _look(bot, text: str) -> str:
     _, _, response_url = bot.command(text)
-    return bot.wait_reply(response_url)
+    return bot.wait_shown(response_url)
 
 
 def _fields(post: dict) -> dict[str, str]:
