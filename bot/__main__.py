@@ -15,6 +15,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackClientError
 
 from .app import SOCKET
+from .delivery import unavailable
 from .logs import flush_logs
 from .startup import prepared_bot, prepared_settings, slack_refused
 
@@ -47,8 +48,8 @@ def main() -> None:
     handler = SocketModeHandler(bot.app, settings.app_token, concurrency=SOCKET_MODE_CONCURRENCY)
     try:
         handler.connect()
-    except SlackClientError as error:
-        raise slack_refused(settings, error) from None
+    except (SlackClientError, OSError) as error:  # OSError: a timeout or refused connection, from urllib
+        raise slack_refused(unavailable(bot.app.client, "apps.connections.open", error)) from None
     stop.wait()
     # No new envelopes: no reconnect, and the connection dropped. Closing it waits for the client's reader to
     # time out of recv() (seconds), so that happens on the side while acked work finishes.

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
+import pytest
+
 from .harness import BotProcess, bot_env, free_port
 
 
@@ -70,6 +74,26 @@ def test_a_case_store_that_cannot_be_opened_stops_start_up_with_a_clear_line(sla
 
 
 def test_an_unreachable_slack_is_named_as_such(slack, ivs, tmp_path):
-    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    api_url = f"http://127.0.0.1:{free_port()}/api/"
+    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_API_URL=api_url)
     code, out, err = BotProcess(env, tmp_path).run_to_exit(timeout=60)
-    assert code == 1 and "refused the bot or could not be reached" in err and "case store" not in err
+    assert code == 1 and f"Slack at {api_url} could not be reached" in err and "SLACK_API_URL" in err
+    assert "case store" not in err and "Traceback" not in err
+
+
+@pytest.fixture
+def silent_slack():
+    """A Slack API address that accepts connections (the kernel completes them) but never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/"
+
+
+def test_a_slack_that_never_answers_is_named_as_such_not_as_the_case_store(slack, ivs, tmp_path, silent_slack, mode):
+    env = bot_env(slack, ivs, mode=mode, port=free_port(), SLACK_API_URL=silent_slack)
+    code, out, err = BotProcess(env, tmp_path).run_to_exit(timeout=90)
+    assert code == 1, out + err
+    assert f"Slack at {silent_slack} is not answering: auth.test got no answer" in err and "SLACK_API_URL" in err
+    assert "case store" not in err and "Traceback" not in err
+    assert not (tmp_path / "ivs-kick.db").exists()  # Slack is asked before the store is opened
