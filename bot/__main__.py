@@ -21,6 +21,11 @@ from .startup import prepared_bot, prepared_settings, slack_refused
 
 # Socket Mode hands each envelope to a thread; a burst of commands must not queue behind slow kicks.
 SOCKET_MODE_CONCURRENCY = 32
+USAGE = """usage: python -m bot                run the bot: Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT
+       python -m bot audit pending  audit posts still waiting, and why
+       python -m bot audit export   every case, oldest first (python -m bot audit export --help)
+
+Settings come from the environment and .env in the working directory (see README.md, Settings)."""
 GUNICORN = ["-m", "gunicorn", "--config", "python:bot.gunicorn_conf", "bot.wsgi:application"]
 
 log = logging.getLogger("bot")
@@ -31,10 +36,12 @@ def main() -> None:
         from .cli import main as audit
 
         raise SystemExit(audit(sys.argv[2:]))
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(USAGE)
+        raise SystemExit(0)
     if sys.argv[1:]:
-        raise SystemExit(
-            "usage: python -m bot            run the bot\n       python -m bot audit …    read the case store"
-        )
+        print(f"{USAGE}\npython -m bot: unknown arguments: {' '.join(sys.argv[1:])}", file=sys.stderr)
+        raise SystemExit(2)
     settings = prepared_settings()
     if not settings.socket_mode:
         log.info("starting", extra={"fields": {"mode": "http", "port": settings.port}})

@@ -12,7 +12,7 @@ from .app import Bot, create_bot
 from .delivery import SlackUnavailable, confirmed_token, web_client
 from .logs import configure_logging
 from .settings import Settings, SettingsError, load_settings
-from .store import STORE_ERRORS, open_store
+from .store import STORE_ERRORS, open_store, unavailable_store
 
 EXIT_SLACK_REFUSED = 1
 EXIT_BAD_SETTINGS = 2
@@ -45,13 +45,7 @@ def slack_refused(problem: SlackUnavailable) -> SystemExit:
 
 
 def _store_unavailable(settings: Settings, error: Exception) -> SystemExit:
-    return cannot_start(
-        [
-            f"The case store {settings.store.describe()} cannot be opened: {error}. Check IVS_KICK_STORE / "
-            "IVS_KICK_DB, and for DynamoDB the table, its region (AWS_DEFAULT_REGION) and the bot's permissions."
-        ],
-        EXIT_STORE_UNAVAILABLE,
-    )
+    return cannot_start([unavailable_store(settings.store, error)], EXIT_STORE_UNAVAILABLE)
 
 
 def prepared_bot(settings: Settings, mode: str) -> Bot:
