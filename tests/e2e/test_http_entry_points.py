@@ -89,7 +89,7 @@ def test_socket_mode_serves_nothing_over_http(start_bot, slack):
     "overrides, code, says",
     [
         ({"IVS_KICK_AUDIT_CHANNEL": "#mods"}, 2, "IVS_KICK_AUDIT_CHANNEL must be a channel ID"),
-        ({"SLACK_BOT_TOKEN": "xoxb-revoked"}, 1, "invalid_auth"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1000000001-2000000002-Revoked"}, 1, "invalid_auth"),
     ],
     ids=["a bad setting", "a token Slack rejects"],
 )

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from .harness import BotProcess, bot_env, free_port
+from .harness import ROOT, BotProcess, bot_env, free_port
 
 
 def test_missing_settings_are_each_named(slack, ivs, tmp_path):
@@ -51,7 +51,7 @@ def test_settings_come_from_dotenv_and_the_environment_wins(slack, ivs, tmp_path
 
 
 def test_an_invalid_bot_token_stops_start_up_with_a_clear_line(slack, ivs, tmp_path):
-    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_BOT_TOKEN="xoxb-wrong")
+    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_BOT_TOKEN="xoxb-1000000001-2000000002-Wrong")
     code, out, err = BotProcess(env, tmp_path).run_to_exit()
     output = out + err
     assert code == 1 and "invalid_auth" in output and "Traceback" not in output
@@ -97,3 +97,16 @@ def test_a_slack_that_never_answers_is_named_as_such_not_as_the_case_store(slack
     assert f"Slack at {silent_slack} is not answering: auth.test got no answer" in err and "SLACK_API_URL" in err
     assert "case store" not in err and "Traceback" not in err
     assert not (tmp_path / "ivs-kick.db").exists()  # Slack is asked before the store is opened
+
+
+def test_a_copied_env_example_cannot_start_and_each_placeholder_is_named(slack, ivs, tmp_path):
+    example = (ROOT / ".env.example").read_text()
+    (tmp_path / ".env").write_text(example)
+    names = [line.split("=", 1)[0] for line in example.splitlines() if "=" in line and not line.startswith("#")]
+    env = bot_env(slack, ivs, mode="socket", port=free_port(), **{name: None for name in names})
+    code, out, err = BotProcess(env, tmp_path).run_to_exit()
+    assert code == 2 and "Traceback" not in out + err
+    problems = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert [line.split()[1] for line in problems] == ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "IVS_KICK_AUDIT_CHANNEL"]
+    assert all("placeholder" in line or "example" in line for line in problems), problems
+    assert not (tmp_path / "ivs-kick.db").exists()
