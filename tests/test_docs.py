@@ -109,3 +109,68 @@ def test_the_dynamodb_policy_names_every_action_the_store_calls():
     called = _dynamodb_actions_called()
     assert {"dynamodb:GetItem", "dynamodb:PutItem"} <= called  # the collector sees calls and transactions
     assert _actions(policy) == called
+
+
+# Where the bot words what an operator or a moderator reads: replies, dialogs, audit posts, start-up and CLI lines.
+SPEAKING_MODULES = (
+    "bot/__main__.py", "bot/startup.py", "bot/settings.py", "bot/cli.py", "bot/store/__init__.py",
+    "bot/delivery.py", "bot/messages.py", "bot/outbox.py", "bot/kick/*.py", "bot/listeners/**/*.py",
+)  # fmt: skip
+# Sentences the bot says that report no problem: labels, hints, confirmations and successes.
+NOT_PROBLEMS = {
+    "Changes the record only", "Disconnected all {} viewers", "No cases for", "Kick from IVS Chat",
+    "Audit post:", "Type to search rooms", "Reason for case", "Why are they being removed?",
+    "One per line (or separated", "Read the ivs-kick case store", "No audit posts are waiting",
+    "Disconnected {} from", "Posted as one message so", "Reason amended by", "You will be asked to",
+    "Kicking {} viewers from", "Slack has not answered the", "from IVS Chat", "{} and {} more",
+    "A disconnect is a *kick,", "Disconnected all", "Audit post", "One per line",
+    # prefixes of another message, which has its own row
+    "Nothing was done", "The kick failed", "Last delivery problem",
+}  # fmt: skip
+
+
+def _templates(path: Path) -> list[str]:
+    """Each sentence-like string of a module, f-string placeholders as {}; docstrings and log lines left out."""
+    tree = ast.parse(path.read_text())
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skip.add(id(first.value))
+        if isinstance(node, ast.JoinedStr):
+            skip |= {id(value) for value in node.values}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            found.append("".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values))
+    sentence = re.compile(r"(?::[a-z_]+: )?(?:\{\}|[A-Z][A-Za-z_]*) [a-z]")
+    return [t for t in found if sentence.match(t) and len(t.split()) >= 4 and "\n" not in t.strip()]
+
+
+def _key(template: str) -> str:
+    """What identifies a message in the table: the first words of its first constant clause."""
+    text = re.sub(r"^:[a-z_]+: ", "", template)
+    constant = next((part.strip() for part in text.split("{}") if len(part.split()) >= 2), text)
+    clause = re.split(r"(?<=[.;:)])\s|\s\(", constant)[0].rstrip(".;:")
+    return " ".join(clause.split()[:5])
+
+
+def _you_see() -> str:
+    table = README.split("## Troubleshooting", 1)[1].split("\n\n", 2)[1]
+    return "\n".join(row.split(" | ")[0] for row in table.splitlines() if row.startswith("| "))
+
+
+def test_every_problem_message_has_a_troubleshooting_row():
+    paths = sorted({p for pattern in SPEAKING_MODULES for p in ROOT.glob(pattern)})
+    templates = {t for path in paths for t in _templates(path)}
+    assert len(templates) > 40  # the collector sees the messages
+    you_see = _you_see()
+    missing = sorted(
+        key for key in {_key(t) for t in templates} if key not in you_see and not key.startswith(tuple(NOT_PROBLEMS))
+    )
+    assert missing == [], "add a row to README's troubleshooting table for each"
