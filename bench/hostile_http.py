@@ -1,11 +1,14 @@
 """Hostile HTTP clients against the Procfile's web: server, with gunicorn's gthread and gevent workers.
 
-    python bench/hostile_http.py [--slow 60] [--bodies 4] [--body-mb 20]
+    python bench/hostile_http.py [--slow 60] [--bodies 4] [--body-mb 20] [--slow-bodies 200] [--floods 4]
 
 For each worker class: `--slow` clients send their headers a byte a second while a signed slash command and
 GET /healthz are timed (Slack gives up after 3 s), then `--bodies` clients each send a `--body-mb` MB body at
-once, and the server's process tree's peak resident memory is compared before and after. gthread is the worker
-the bot used before; gevent is what bot/gunicorn_conf.py sets now. Nothing leaves this machine.
+once, and the server's process tree's peak resident memory is compared before and after. Then `--slow-bodies`
+clients declare a 1000-byte body and send a byte every 2 s while the same two are timed, and last `--floods`
+clients post unsigned bodies of just under 1 MiB (`a&a&…`, costly to parse) back to back while five signed
+commands are timed. gthread is the worker the bot used before; gevent is what bot/gunicorn_conf.py sets now.
+Nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -101,6 +104,77 @@ def _send_body(port: int, megabytes: int) -> str:
             return type(error).__name__
 
 
+def _slow_bodies(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
+    """Clients that send whole headers declaring a 1000-byte body, then a byte of it every 2 s."""
+    connected = threading.Semaphore(0)
+    head = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: 1000\r\n\r\n"
+
+    def dribble() -> None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as conn:
+                conn.sendall(head)
+                connected.release()
+                while not stop.wait(2.0):
+                    conn.send(b"a")
+        except OSError:
+            connected.release()  # refused, or answered and dropped
+
+    clients = [threading.Thread(target=dribble, daemon=True) for _ in range(count)]
+    for client in clients:
+        client.start()
+    for _ in clients:
+        connected.acquire(timeout=30)
+    return clients
+
+
+def _unsigned_floods(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
+    body = b"a&" * (512 * 1024 - 1)  # just under the 1 MiB cap: each is read, then refused
+
+    def flood() -> None:
+        while not stop.is_set():
+            _raw_post(port, body)
+
+    clients = [threading.Thread(target=flood, daemon=True) for _ in range(count)]
+    for client in clients:
+        client.start()
+    return clients
+
+
+def _raw_post(port: int, body: bytes) -> None:
+    head = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as conn:
+            conn.sendall(head + body)
+            conn.recv(64)
+    except OSError:
+        pass
+
+
+def _signed_commands(port: int, slack: FakeSlack, count: int) -> tuple[float | None, int]:
+    """Send `count` signed commands one after another: the slowest ack (None if one got none in WAIT) and how
+    many of their modals opened (each trigger lives 3 s)."""
+    driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events", timeout=WAIT)
+    slowest: float | None = 0.0
+    triggers = []
+    for n in range(count):
+        trigger_id = slack.new_trigger_id()
+        triggers.append(trigger_id)
+        form = command_payload(
+            f"{ROOM} viewer{n}", user_id=MODERATOR, trigger_id=trigger_id, response_url=slack.new_response_url()
+        )
+        ack_ms, _ = _timed(lambda: driver.command(form))
+        slowest = None if ack_ms is None or slowest is None else max(slowest, ack_ms)
+    time.sleep(1)  # a modal still being opened has its trigger's 3 s to finish
+    opened = sum(
+        1 for c in slack.calls_to("views.open") if c.params.get("trigger_id") in triggers and c.response.get("ok")
+    )
+    return slowest, opened
+
+
+def _ms(value: float | None, what: str) -> str:
+    return f"{value:.0f}" if value is not None else f"no {what} in {WAIT:.0f} s"
+
+
 def measure(worker: str, args: argparse.Namespace) -> dict[str, str]:
     with FakeSlack() as slack, FakeIvsChat() as ivs, tempfile.TemporaryDirectory() as workdir:
         slack.add_channel(AUDIT_CHANNEL)
@@ -140,6 +214,25 @@ def measure(worker: str, args: argparse.Namespace) -> dict[str, str]:
             after = _tree_peak_mb(bot.process.pid)
             row[f"{args.bodies} × {args.body_mb} MB bodies: answers"] = ", ".join(sorted(set(answers)))
             row["peak RSS of the server before → after, MB"] = f"{before:.0f} → {after:.0f} (+{after - before:.0f})"
+            stop = threading.Event()
+            clients = _slow_bodies(port, args.slow_bodies, stop)
+            health_ms, _ = _timed(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=WAIT))
+            ack_ms, opened = _signed_commands(port, slack, 1)
+            stop.set()
+            row[f"/healthz with {args.slow_bodies} slow bodies, ms"] = _ms(health_ms, "answer")
+            row[f"signed command ack with {args.slow_bodies} slow bodies, ms; modal"] = (
+                f"{_ms(ack_ms, 'ack')}; {'yes' if opened else 'no'}"
+            )
+            stop = threading.Event()
+            floods = _unsigned_floods(port, args.floods, stop)
+            time.sleep(1)  # the floods are under way
+            ack_ms, opened = _signed_commands(port, slack, 5)
+            stop.set()
+            row[f"{args.floods} clients posting unsigned ~1 MiB bodies: slowest of 5 acks, ms; modals"] = (
+                f"{_ms(ack_ms, 'ack')}; {opened}/5"
+            )
+            for client in clients + floods:
+                client.join(WAIT)
             return row
         finally:
             bot.stop()
@@ -150,6 +243,8 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=60, help="clients dribbling their headers (default 60)")
     parser.add_argument("--bodies", type=int, default=4, help="concurrent large bodies (default 4)")
     parser.add_argument("--body-mb", type=int, default=20, help="size of each large body in MB (default 20)")
+    parser.add_argument("--slow-bodies", type=int, default=200, help="clients dribbling a body (default 200)")
+    parser.add_argument("--floods", type=int, default=4, help="clients posting unsigned 1 MiB bodies (default 4)")
     args = parser.parse_args()
     rows = {worker: measure(worker, args) for worker in WORKERS}
     figures = list(next(iter(rows.values())))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -183,12 +186,65 @@ def update_message(client: WebClient, channel: str, ts: str, record: AuditRecord
     return Posted(ts=ts)
 
 
+# Slack: a response_url "can be used up to five times within 30 minutes" of the command or interaction; past
+# either limit it answers 404 `expired_url` or `used_url`.
+RESPONSE_URL_POSTS = 5
+RESPONSE_URL_SECONDS = 30 * 60
+_GONE = {"expired_url", "used_url"}
+
+
+class ResponseUrlPosts:
+    """Posts this process has made to each response_url, so none is used more than five times: a raid's progress
+    notes give way before the post that tells its outcome. Kept by the URL's hash (the URL is a bearer link) and
+    forgotten after the URL's 30 minutes. A URL used by another process too is refused by Slack (`used_url`),
+    and the caller falls back."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._posts: dict[str, tuple[float, int]] = {}  # hash -> (first post, monotonic; posts made)
+
+    @staticmethod
+    def _key(url: str) -> str:
+        return hashlib.sha256(url.encode()).hexdigest()
+
+    def left(self, url: str) -> int:
+        with self._lock:
+            return RESPONSE_URL_POSTS - self._posts.get(self._key(url), (0.0, 0))[1]
+
+    def take(self, url: str) -> bool:
+        """Count one more post to `url`; False (and nothing counted) when it has had its five."""
+        now = time.monotonic()
+        with self._lock:
+            for key in [k for k, (first, _) in self._posts.items() if now - first > RESPONSE_URL_SECONDS]:
+                del self._posts[key]
+            first, posts = self._posts.get(self._key(url), (now, 0))
+            if posts >= RESPONSE_URL_POSTS:
+                return False
+            self._posts[self._key(url)] = (first, posts + 1)
+            return True
+
+    def use_up(self, url: str) -> None:
+        """Slack said the URL is expired or used up: post no more to it."""
+        with self._lock:
+            first, _ = self._posts.get(self._key(url), (time.monotonic(), 0))
+            self._posts[self._key(url)] = (first, RESPONSE_URL_POSTS)
+
+
+RESPONSE_URLS = ResponseUrlPosts()
+
+
 def reply_privately(
     response_url: str | None, text: str, blocks: list[dict[str, Any]] | None = None, *, replace: bool = False
 ) -> bool:
-    """An ephemeral message to the moderator through the command's response URL (no channel membership needed)."""
+    """An ephemeral message to the moderator through the command's response URL (no channel membership needed).
+
+    False when it was not shown: no URL, its five posts spent, expired (30 minutes), or refused by Slack.
+    """
     if not response_url:
         log.error("no response_url to reply to the moderator")
+        return False
+    if not RESPONSE_URLS.take(response_url):
+        log.warning("response_url used up", extra={"fields": {"posts": RESPONSE_URL_POSTS}})
         return False
     try:
         response = WebhookClient(response_url, timeout=10, logger=SDK_LOG, retry_handlers=retry_handlers()).send(
@@ -198,8 +254,47 @@ def reply_privately(
         log.error("private reply failed", extra={"fields": {"error": type(error).__name__}})
         return False
     if response.status_code != 200:
+        if response.body in _GONE:
+            RESPONSE_URLS.use_up(response_url)
         log.error(
             "private reply refused", extra={"fields": {"status": response.status_code, "body": response.body[:200]}}
         )
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Moderator:
+    """Whom to tell an outcome privately, and where: the response_url of their command or click, else an
+    ephemeral message in the channel they used it in, else a direct message from the bot."""
+
+    user_id: str
+    channel_id: str | None
+    response_url: str | None
+
+
+def tell(
+    client: WebClient, to: Moderator, text: str, blocks: list[dict[str, Any]] | None = None, *, replace: bool = False
+) -> str | None:
+    """Deliver a private message however Slack allows: "response_url", "ephemeral" (chat.postEphemeral, which
+    needs the bot in that channel) or "direct_message" (conversations.open, im:write); None if all failed."""
+    if reply_privately(to.response_url, text, blocks, replace=replace):
+        return "response_url"
+    kwargs: dict[str, Any] = {"text": text} | ({"blocks": blocks} if blocks else {})
+    failures: list[str] = []
+    if to.channel_id:
+        try:
+            client.chat_postEphemeral(channel=to.channel_id, user=to.user_id, **kwargs)
+            log.info("private reply fell back", extra={"fields": {"via": "ephemeral"}})
+            return "ephemeral"
+        except (SlackClientError, OSError) as error:
+            failures.append(f"chat.postEphemeral: {slack_error(error)}")
+    try:
+        channel = client.conversations_open(users=to.user_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
+        log.info("private reply fell back", extra={"fields": {"via": "direct_message", "after": failures}})
+        return "direct_message"
+    except (SlackClientError, OSError) as error:
+        failures.append(f"direct message: {slack_error(error)}")
+    log.error("moderator not told", extra={"fields": {"moderator": to.user_id, "errors": failures}})
+    return None

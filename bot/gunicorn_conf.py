@@ -9,11 +9,24 @@ directly; under gevent a slow client costs a greenlet, not a thread (bench/hosti
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
+from dotenv import load_dotenv
+
+# The same .env the workers read (real environment variables win), so PORT and WEB_CONCURRENCY set there count.
+load_dotenv(Path.cwd() / ".env", override=False)
+
+
+def _whole(name: str, default: int) -> int:
+    """A bad value is reported, with the other settings' problems, by the checks in on_starting (exit 2)."""
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else default
+
+
+bind = f"0.0.0.0:{_whole('PORT', 3000)}"
 # One process keeps one moderator cache and one room cache; WEB_CONCURRENCY adds processes, each with its own.
 worker_class = "gevent"
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+workers = _whole("WEB_CONCURRENCY", 1)
 # Connections one worker holds at once, slow ones included; beyond it the kernel's backlog queues them.
 worker_connections = 1000
 # Each worker builds its own bot: its threads (audit outbox, caches, log writer) must start after the fork,

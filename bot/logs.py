@@ -1,5 +1,5 @@
-"""Structured logging: one JSON object per line on stderr, with every configured secret, Slack response_url and
-trigger ID redacted."""
+"""Structured logging: one JSON object per line on stderr, with every configured secret, Slack response_url,
+trigger ID and Socket Mode connection ticket redacted."""
 
 from __future__ import annotations
 
@@ -32,19 +32,24 @@ _WEBHOOK_URL = re.compile(rf"(?:https?(?::|%3A){_SLASH}{_SLASH})?hooks\.slack(?:
 _RESPONSE_PATH = re.compile(rf"(?:commands|actions|app){_SLASH}[A-Z0-9]+{_SLASH}[0-9]+{_SLASH}[\w-]+")
 # the value given to a key named response_url or trigger_id: in JSON, a Python repr or a form field
 _KEYED = re.compile(rf"((?:response_url|trigger_id){_QUOTE}?{_SPACE}(?:[:=]|%3A|%3D){_SPACE}{_QUOTE}?){_VALUE}", re.I)
+# Socket Mode's WebSocket URL (apps.connections.open) carries a ticket that opens the app's connection
+_TICKET = re.compile(r"(\bticket(?:=|%3D))[\w.~%-]+", re.I)
 # a trigger ID anywhere: <digits>.<digits>.<hex>, looked for only where a cheap search finds its tail
 _TRIGGER_ID = re.compile(r"(?<![0-9.])[0-9]+\.[0-9]+\.[0-9a-fA-F]{8,}(?![\w.])")
 _TRIGGER_TAIL = re.compile(r"\.[0-9]+\.[0-9a-fA-F]{8}")
 
 
 def redact_slack_links(line: str) -> str:
-    """`line` with every Slack response_url and trigger ID replaced by REDACTED (a key before one is kept)."""
+    """`line` with every Slack response_url, trigger ID and Socket Mode connection ticket replaced by REDACTED (a
+    key before one is kept)."""
     lowered = line.lower()
     if "hooks.slack" in lowered:
         line = _WEBHOOK_URL.sub(REDACTED, line)
     line = _RESPONSE_PATH.sub(REDACTED, line)
     if "response_url" in lowered or "trigger_id" in lowered:
         line = _KEYED.sub(lambda match: match.group(1) + REDACTED, line)
+    if "ticket" in lowered:
+        line = _TICKET.sub(lambda match: match.group(1) + REDACTED, line)
     if _TRIGGER_TAIL.search(line):
         line = _TRIGGER_ID.sub(REDACTED, line)
     return line

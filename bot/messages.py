@@ -12,15 +12,26 @@ from datetime import timedelta
 from typing import Any
 
 from .kick.audit import audit_record, code_span, escape_mrkdwn, mention_channel, mention_user, slack_time
-from .kick.cases import Case, Status
+from .kick.cases import Amendment, Case, Status
 from .kick.command import USAGE
 from .kick.flood import FLOOD_PRONE
 from .kick.request import KickOrder, reason_rule, region_of
 from .kick.rooms import Ambiguous, LookupFailed, Room, Unknown, is_room_arn
+from .slack_limits import (
+    CONTEXT_TEXT,
+    MESSAGE_BLOCKS,
+    MESSAGE_TEXT,
+    OPTION_TEXT,
+    PRIVATE_METADATA,
+    SECTION_TEXT,
+    VIEW_TITLE,
+    clip,
+    clip_mrkdwn,
+    listing,
+)
 
 MODAL_CALLBACK_ID = "ivs_kick_confirm"
 REASON_BLOCK, REASON_ACTION = "reason", "reason"
-PRIVATE_METADATA_LIMIT = 3000
 KICK_NOT_BAN = (
     ":warning: A disconnect is a *kick, not a ban*: IVS Chat closes this viewer's connections to the room, "
     "but they can rejoin if your app gives them a new chat token."
@@ -32,11 +43,12 @@ def usage() -> str:
 
 
 def problem(text: str) -> str:
-    """An error for the person who typed the command, with their input shown as text."""
-    return f":warning: {escape_mrkdwn(text)}\n{usage()}"
+    """An error for the person who typed the command, with their input shown as text (clipped, with the usage,
+    to the 4,000 characters Slack advises for a message)."""
+    shown_usage = usage()
+    return f":warning: {clip_mrkdwn(escape_mrkdwn(text), MESSAGE_TEXT - len(shown_usage) - 20)}\n{shown_usage}"
 
 
-SHOWN_IN_MODAL = 40
 DRAFT_LIFETIME = timedelta(hours=1)
 
 
@@ -58,8 +70,8 @@ class ModalContext:
 
     def encode(self) -> str:
         encoded = json.dumps(vars(self), ensure_ascii=False, separators=(",", ":"))  # asdict() deep-copies: slow
-        if len(encoded) > PRIVATE_METADATA_LIMIT:
-            raise ValueError(f"private_metadata would be {len(encoded)} characters (limit {PRIVATE_METADATA_LIMIT})")
+        if len(encoded) > PRIVATE_METADATA:
+            raise ValueError(f"private_metadata would be {len(encoded)} characters (limit {PRIVATE_METADATA})")
         return encoded
 
     def fits(self) -> bool:
@@ -93,9 +105,9 @@ def _room_text(reference: str, room: Room | None) -> str:
     return f"{name}{escape_mrkdwn(room.arn)}"
 
 
-def users_text(user_ids: tuple[str, ...], shown: int = SHOWN_IN_MODAL) -> str:
-    listed = ", ".join(code_span(u) for u in user_ids[:shown])
-    return listed + (f" and {len(user_ids) - shown} more" if len(user_ids) > shown else "")
+def users_text(user_ids: tuple[str, ...], limit: int = SECTION_TEXT) -> str:
+    """User IDs as code spans, as many as fit in `limit` characters, then "… and N more"."""
+    return listing(user_ids, limit, code_span)
 
 
 def reason_block(initial: str | None, hint: str | None = None, **element: Any) -> dict[str, Any]:
@@ -165,7 +177,10 @@ def notice_modal(text: str) -> dict[str, Any]:
         "title": {"type": "plain_text", "text": "Kick from IVS Chat"},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": escape_mrkdwn(text)[:2900], "verbatim": True}}
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": clip_mrkdwn(escape_mrkdwn(text), SECTION_TEXT), "verbatim": True},
+            }
         ],
     }
 
@@ -173,7 +188,7 @@ def notice_modal(text: str) -> dict[str, Any]:
 def room_problem(resolution: Ambiguous | Unknown | LookupFailed) -> str:
     """Why a room reference did not lead to one room, in plain text."""
     if isinstance(resolution, Ambiguous):
-        rooms = "\n".join(f"• {room.label()}: {room.arn}" for room in resolution.candidates)
+        rooms = listing([f"• {room.label()}: {room.arn}" for room in resolution.candidates], 2000, str, "\n")
         return (
             f"\u201c{resolution.reference}\u201d matches {len(resolution.candidates)} rooms. Nothing was done; run the "
             f"command again with one of these ARNs:\n{rooms}"
@@ -232,6 +247,7 @@ def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> 
     text = f"{_REPLY_ICONS.get(case.status, ':x:')} Case #{case.number}: {escape_mrkdwn(_summary(case))}"
     if len(case.request_ids) == 1:
         text += f" (AWS request ID {escape_mrkdwn(case.request_ids[0])})"
+    text = clip_mrkdwn(text, MESSAGE_TEXT // 2)
     where = mention_channel(audit_channel)
     if case.status in FLOOD_PRONE:  # posted by the outbox, paced, perhaps within a summary (kick.flood)
         return f"{text}\nThe attempt is on record and will be shown in {where}."
@@ -259,23 +275,42 @@ def permalink(case: Case, team_domain: str | None, slack_host: str) -> str | Non
     )
 
 
+# One history line stays under a third of a section, so a history of 50 cases (the most it shows) needs at most
+# 25 sections: within a message's 50 blocks however long each case's list of viewers and reason.
+LINE_USERS, LINE_REASON = 600, 300
+
+
 def _case_line(case: Case, link: str | None) -> str:
     label = f"<{link}|#{case.number}>" if link else f"#{case.number}"
     room = escape_mrkdwn(case.room_arn.rsplit("/", 1)[-1]) if case.room_arn else "no room"
-    reason = escape_mrkdwn(case.reason) if case.reason else "no reason"
-    users = ", ".join(code_span(u) for u in case.user_ids) or "nobody"
+    reason = clip_mrkdwn(escape_mrkdwn(case.reason), LINE_REASON) if case.reason else "no reason"
+    users = listing(case.user_ids, LINE_USERS, code_span) or "nobody"
     return (
         f"• {label} {slack_time(case.created_at)} · *{case.status.value}* · {users} · room {room} · "
         f"by {mention_user(case.moderator_id)} · {reason}"
     )
 
 
-def history_message(subject: str, cases: list[Case], links: list[str | None]) -> str:
+def _sections(lines: list[str]) -> list[dict[str, Any]]:
+    """Lines packed into as few sections as Slack accepts (each line shorter than a section)."""
+    packed: list[str] = []
+    for line in lines:
+        if packed and len(packed[-1]) + 1 + len(line) <= SECTION_TEXT:
+            packed[-1] += "\n" + line
+        else:
+            packed.append(clip_mrkdwn(line, SECTION_TEXT))
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": t, "verbatim": True}} for t in packed]
+
+
+def history_message(subject: str, cases: list[Case], links: list[str | None]) -> dict[str, Any]:
+    """The last cases for a viewer or a room, as a message (`text` and `blocks`): each case on one line with at
+    most LINE_USERS characters of its viewers ("… and N more") and LINE_REASON of its reason; the case itself
+    (`/ivs-kick case N`) and the export have them in full."""
     if not cases:
-        return f"No cases for {escape_mrkdwn(subject)}."
-    lines = [f"*Last {len(cases)} case{'s' if len(cases) != 1 else ''} for {escape_mrkdwn(subject)}* (newest first)"]
-    lines += [_case_line(case, link) for case, link in zip(cases, links)]
-    return "\n".join(lines)
+        return {"text": f"No cases for {escape_mrkdwn(subject)}."}
+    title = f"Last {len(cases)} case{'s' if len(cases) != 1 else ''} for {escape_mrkdwn(subject)}"
+    blocks = _sections([f"*{title}* (newest first)", *(_case_line(c, link) for c, link in zip(cases, links))])
+    return {"text": f"{title}: {', '.join(f'#{c.number}' for c in cases)}", "blocks": blocks[:MESSAGE_BLOCKS]}
 
 
 def case_message(case: Case, link: str | None) -> dict[str, Any]:
@@ -288,23 +323,29 @@ def case_message(case: Case, link: str | None) -> dict[str, Any]:
     ]
     if case.audit_error and not case.audit_post:
         notes.append(f"Last delivery problem: {escape_mrkdwn(case.audit_error)}")
-    for a in case.amendments:
-        old = escape_mrkdwn(a.old_reason) if a.old_reason else "none"
-        new = escape_mrkdwn(a.new_reason) if a.new_reason else "none"
-        notes.append(f"Reason amended by {mention_user(a.by)} {slack_time(a.at)}: {old} → {new}")
-    context = {"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(notes), "verbatim": True}]}
-    return {"text": record.text, "blocks": [*record.blocks, context]}
+    amended = [_amendment_line(a) for a in reversed(case.amendments)]  # newest first: older ones give way
+    notes.append(listing(amended, CONTEXT_TEXT - sum(len(n) + 1 for n in notes), str, "\n"))
+    text = clip_mrkdwn("\n".join(n for n in notes if n), CONTEXT_TEXT)
+    context = {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
+    return {"text": record.text, "blocks": [*record.blocks[: MESSAGE_BLOCKS - 1], context]}
 
 
-def edit_reason_modal(case: Case, response_url: str | None) -> dict[str, Any]:
+def _amendment_line(a: Amendment) -> str:
+    old = clip_mrkdwn(escape_mrkdwn(a.old_reason), LINE_REASON) if a.old_reason else "none"
+    new = clip_mrkdwn(escape_mrkdwn(a.new_reason), LINE_REASON) if a.new_reason else "none"
+    return f"Reason amended by {mention_user(a.by)} {slack_time(a.at)}: {old} → {new}"
+
+
+def edit_reason_modal(case: Case, response_url: str | None, channel: str | None = None) -> dict[str, Any]:
+    """The reason in a dialog; `private_metadata` carries the case, and where to tell the editor of a problem."""
     hint = "Changes the record only: the viewer was already handled with the original reason."
     return {
         "type": "modal",
         "callback_id": EDIT_REASON_CALLBACK_ID,
-        "title": {"type": "plain_text", "text": f"Reason for case #{case.number}"[:24]},
+        "title": {"type": "plain_text", "text": clip(f"Reason for case #{case.number}", VIEW_TITLE)},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": json.dumps({"case": case.number, "response_url": response_url}),
+        "private_metadata": json.dumps({"case": case.number, "response_url": response_url, "channel": channel}),
         "blocks": [reason_block(case.reason, hint)],
     }
 
@@ -312,11 +353,11 @@ def edit_reason_modal(case: Case, response_url: str | None) -> dict[str, Any]:
 FORM_CALLBACK_ID = "ivs_kick_form"
 ROOM_BLOCK = ROOM_ACTION = "room"
 USERS_BLOCK = USERS_ACTION = "users"
-OPTION_TEXT_LIMIT = 75
 
 
 def room_option(room: Room) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": room.label()[:OPTION_TEXT_LIMIT]}, "value": room.arn}
+    """An option of the room picker: its label (75 characters at most) and ARN (128, within the 150 allowed)."""
+    return {"text": {"type": "plain_text", "text": clip(room.label(), OPTION_TEXT)}, "value": room.arn}
 
 
 def kick_form(room: Room | None, reference: str | None, context: ModalContext) -> dict[str, Any]:
@@ -331,7 +372,7 @@ def kick_form(room: Room | None, reference: str | None, context: ModalContext) -
         picker["initial_option"] = room_option(room)
     elif reference:
         picker["initial_option"] = {
-            "text": {"type": "plain_text", "text": reference[:OPTION_TEXT_LIMIT]},
+            "text": {"type": "plain_text", "text": clip(reference, OPTION_TEXT)},
             "value": reference,
         }
     return {

@@ -13,6 +13,7 @@ from .store import DEFAULT_DB, StoreChoice, choose_store
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
+MAX_WEB_CONCURRENCY = 64  # gunicorn suggests 2-4 workers a core; more only multiplies caches and connections
 DEFAULT_MODERATOR_CACHE_SECONDS = 60.0
 
 # The IDs the README and .env.example give as examples: a copied example names no real channel, group or user.
@@ -117,6 +118,16 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     return value
 
 
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
+        problems.append(f"{name} must be a whole number from {low} to {high}; got {raw[:20]!r}.")
+        return default
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) -> Settings:
     """Read the settings, raising SettingsError that lists every problem found.
 
@@ -173,11 +184,10 @@ def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) ->
     elif EXAMPLE_USER in moderators:
         problems.append(_example_id("IVS_KICK_MODERATORS", EXAMPLE_USER, "profile → ⋮ → Copy member ID"))
 
-    port = int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, problems))
-    workers = env.get("WEB_CONCURRENCY", "").strip()
-    if workers and not (workers.isascii() and workers.isdigit() and int(workers) >= 1):
-        # gunicorn reads it itself, as a whole number, and stops with a traceback on anything else
-        problems.append(f"WEB_CONCURRENCY must be a whole number of gunicorn workers, 1 or more; got {workers[:20]!r}.")
+    port = _whole(env, "PORT", DEFAULT_PORT, 1, 65535, problems)
+    # gunicorn's worker processes (bot/gunicorn_conf.py reads it); checked here so a bad value stops start-up
+    # with the other problems instead of a traceback or a server with no worker.
+    _whole(env, "WEB_CONCURRENCY", 1, 1, MAX_WEB_CONCURRENCY, problems)
     cache_seconds = _number(env, "IVS_KICK_MODERATOR_CACHE_SECONDS", DEFAULT_MODERATOR_CACHE_SECONDS, 0, 3600, problems)
     log_level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -1,10 +1,12 @@
 """web_application(bot): the WSGI callable for a bot served over HTTP. Bolt's own WSGI adapter at POST
 /slack/events (Bolt verifies every signature), plus GET /healthz for load balancers (no auth, no secrets).
 
-Before Bolt sees a request, bodies that no Slack request has are answered here: one declared larger than
-MAX_BODY_BYTES (413, without reading it; the server then drains at most 64 KiB of it and drops the connection),
-one that is not UTF-8, or not a JSON object / a form whose `payload` is one (400), each with one `request refused`
-log line and no traceback. Anything else: 404.
+Before Bolt sees a request, this module answers what Slack never sends, cheapest check first, each with one
+`request refused` log line and no traceback: a body declared larger than MAX_BODY_BYTES (413, without reading
+it; the server then drains at most 64 KiB of it and drops the connection), one that has not fully arrived
+within BODY_SECONDS (408), one that is not UTF-8 (400), one whose Slack signature is missing, wrong or older
+than 5 minutes (401, checked over the raw bytes with slack_sdk's SignatureVerifier, so an outsider's body is
+never parsed), and a signed one that Bolt's own parser would choke on (400). Anything else: 404.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
+from gevent import Timeout
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 
 from .app import Bot
 
@@ -26,6 +30,15 @@ from .app import Bot
 MAX_BODY_BYTES = 1024 * 1024
 SLACK_PATH = "/slack/events"
 TOO_LARGE = f"the body is over {MAX_BODY_BYTES} bytes, far more than any request from Slack"
+# Slack sends its few kB at once, and an answer later than 3 s is lost anyway. gunicorn bounds the wait for a
+# request's headers (keepalive); this bounds the wait for its body, so slow senders cannot hold the worker's
+# connections (worker_connections) for ever.
+BODY_SECONDS = 5.0
+TOO_SLOW = f"the body did not arrive within {BODY_SECONDS:g} s"
+UNSIGNED = (
+    "the Slack signature is missing, wrong or older than 5 minutes; if Slack sent it, SLACK_SIGNING_SECRET is "
+    "not this app's Signing Secret"
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,50 +64,72 @@ def _health(bot: Bot, environ: dict[str, Any], start_response: StartResponse) ->
     return answer if environ["REQUEST_METHOD"] == "GET" else [b""]
 
 
-def _slack_request(slack: WsgiApp, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+def _read_body(environ: dict[str, Any], declared: str) -> bytes | None:
+    """The body, read to its declared length or, chunked, to one byte past the cap; None if it did not arrive
+    within BODY_SECONDS (the gevent worker's sockets yield, so the deadline interrupts a stalled read)."""
+    deadline = Timeout(BODY_SECONDS)
+    deadline.start()
+    try:
+        return environ["wsgi.input"].read(int(declared) if declared else MAX_BODY_BYTES + 1)
+    except Timeout as expired:
+        if expired is not deadline:
+            raise
+        return None
+    finally:
+        deadline.close()
+
+
+def _signed(verifier: SignatureVerifier, environ: dict[str, Any], body: str) -> bool:
+    timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "")
+    if not (timestamp.isascii() and timestamp.isdigit()):  # the verifier would raise on anything else
+        return False
+    return verifier.is_valid(body, timestamp, environ.get("HTTP_X_SLACK_SIGNATURE"))
+
+
+def _parses_as_bolt_does(text: str, content_type: str) -> bool:
+    """Whether Bolt's own body parser (which runs before its listeners) reads `text` as a JSON object, as it
+    does every request Slack sends; anything else would fail inside Bolt with HTTP 500."""
+    try:
+        return isinstance(parse_body(text, content_type.split(";")[0] or None), dict)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError; RecursionError: absurd nesting
+        return False
+
+
+def _slack_request(
+    slack: WsgiApp, verifier: SignatureVerifier, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
     declared = str(environ.get("CONTENT_LENGTH") or "").strip()  # the server has checked it is a number
     if declared and int(declared) > MAX_BODY_BYTES:
         return _refuse(start_response, "413 Content Too Large", TOO_LARGE, bytes=int(declared))
     # Slack always sends a Content-Length; a chunked body is read no further than one byte past the cap.
-    body = environ["wsgi.input"].read(int(declared) if declared else MAX_BODY_BYTES + 1)
+    body = _read_body(environ, declared)
+    if body is None:
+        return _refuse(start_response, "408 Request Timeout", TOO_SLOW)
     if len(body) > MAX_BODY_BYTES:
         return _refuse(start_response, "413 Content Too Large", TOO_LARGE, bytes=f">{MAX_BODY_BYTES}")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return _refuse(start_response, "400 Bad Request", "the body is not UTF-8")
-    if not _slack_shaped(text, str(environ.get("CONTENT_TYPE") or "")):
+    if not _signed(verifier, environ, text):
+        return _refuse(start_response, "401 Unauthorized", UNSIGNED)
+    if not _parses_as_bolt_does(text, str(environ.get("CONTENT_TYPE") or "")):
         return _refuse(start_response, "400 Bad Request", "the body is not shaped like a Slack request")
     environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
     return slack(environ, start_response)
 
 
-def _json_object(text: str) -> bool:
-    try:
-        return isinstance(json.loads(text), dict)
-    except ValueError:
-        return False
-
-
-def _slack_shaped(text: str, content_type: str) -> bool:
-    """What Bolt will parse (before it verifies the signature) is what Slack sends: a JSON object, or a form
-    whose `payload`, if any, is one. Anything else would fail inside Bolt's parser with HTTP 500."""
-    if content_type.startswith("application/json") or text.startswith("{"):
-        return _json_object(text)
-    payload = parse_qs(text).get("payload")
-    return payload is None or _json_object(payload[0])
-
-
 def web_application(bot: Bot) -> WsgiApp:
     """The WSGI callable serving `bot` (built in HTTP mode, so Bolt verifies every request's signature)."""
     slack = SlackRequestHandler(bot.app, path=SLACK_PATH)
+    verifier = SignatureVerifier(bot.services.settings.signing_secret or "")
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
         if path == "/healthz" and method in {"GET", "HEAD"}:
             return _health(bot, environ, start_response)
         if path == SLACK_PATH and method == "POST":
-            return _slack_request(slack, environ, start_response)
+            return _slack_request(slack, verifier, environ, start_response)
         return _answer(start_response, "404 Not Found", {"error": "not found"})
 
     return application

@@ -56,6 +56,8 @@ def test_events_are_exactly_those_with_listeners(manifest):
 SCOPE_OF_METHOD = {
     "chat_postMessage": ("chat:write",),
     "chat_update": ("chat:write",),
+    "chat_postEphemeral": ("chat:write",),
+    "conversations_open": ("im:write",),
     "conversations_history": ("channels:history", "groups:history"),  # the audit channel may be either
     "usergroups_users_list": ("usergroups:read",),
     "views_open": (),

@@ -12,15 +12,25 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ..slack_limits import (
+    CONTEXT_TEXT,
+    ELLIPSIS,
+    MESSAGE_BLOCKS,
+    MESSAGE_TEXT,
+    SECTION_FIELD,
+    SECTION_TEXT,
+    clip_mrkdwn,
+    listing,
+)
 from .cases import Case, Status
 
 _SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
 _SHOWN_COMMAND_CHARS = 300
 EDIT_REASON_ACTION = "ivs_kick_edit_reason"
 
-SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
-MAX_RESULT_SECTIONS = 40  # a message holds 50 blocks; the rest of the record needs a few
-SHOWN_IN_HEADLINE = 5
+# A message holds 50 blocks; the headline, fields, detail and button take four, and `/ivs-kick case N` one more.
+MAX_RESULT_SECTIONS = MESSAGE_BLOCKS - 5
+HEADLINE_USERS = 1000  # characters of user IDs in a headline, before "… and N more"
 
 
 # Slack's mrkdwn has no escape for a backtick (it decodes only &amp; &lt; &gt;), so a typed one is shown as this
@@ -75,14 +85,8 @@ class AuditRecord:
         return {"event_type": AUDIT_EVENT, "event_payload": payload}
 
 
-def _code_list(user_ids: tuple[str, ...] | list[str], shown: int) -> str:
-    listed = ", ".join(code_span(u) for u in user_ids[:shown])
-    more = len(user_ids) - shown
-    return listed + (f" and {more} more" if more > 0 else "") if user_ids else "nobody"
-
-
 def headline(case: Case) -> str:
-    n, users = len(case.targets), _code_list(case.user_ids, SHOWN_IN_HEADLINE)
+    n, users = len(case.targets), listing(case.user_ids, HEADLINE_USERS, code_span) or "nobody"
     kicked = sum(1 for t in case.targets if t.result == "kicked")
     title = f"*Case #{case.number}"
     if case.status is Status.KICKED:
@@ -103,12 +107,17 @@ def headline(case: Case) -> str:
     return f":hourglass: {title} · Kick in progress*: {users}"
 
 
+# A reason is at most 256 characters, but up to five times that escaped (`&` is `&amp;`): with the reason it
+# replaced, more than a field's 2000. Each keeps its first 900 characters; the case record keeps both whole.
+SHOWN_REASON = 900
+
+
 def _reason(case: Case) -> str:
-    shown = escape_mrkdwn(case.reason) if case.reason else "_none given_"
+    shown = clip_mrkdwn(escape_mrkdwn(case.reason), SHOWN_REASON) if case.reason else "_none given_"
     if not case.amendments:
         return shown
     last = case.amendments[-1]
-    was = escape_mrkdwn(last.old_reason) if last.old_reason else "none"
+    was = clip_mrkdwn(escape_mrkdwn(last.old_reason), SHOWN_REASON) if last.old_reason else "none"
     return f"{shown}\n_amended by {mention_user(last.by)} {slack_time(last.at)}; was: {was}_"
 
 
@@ -140,28 +149,28 @@ def _fields(case: Case) -> list[str]:
 
 
 def _result_sections(case: Case) -> list[str]:
-    """Every user with their outcome, grouped by result (problems first), cut into sections Slack accepts."""
+    """Every user with their outcome, grouped by result (problems first), cut into sections Slack accepts; past
+    MAX_RESULT_SECTIONS the last one counts the users not shown ("… and N more"), which the export lists."""
     groups: dict[str, list[str]] = {}
     for target in case.targets:
         groups.setdefault(target.result or case.status.value, []).append(target.user_id)
     order = sorted(groups, key=lambda result: (result == "kicked", result))
-    sections: list[str] = []
+    sections: list[tuple[str, int]] = []  # (text, users in it)
     for result in order:
-        text = f"*{escape_mrkdwn(result)} ({len(groups[result])})*\n"
+        text, count = f"*{escape_mrkdwn(result)} ({len(groups[result])})*\n", 0
         for user in groups[result]:
             item = f"{code_span(user)} "
-            if len(text) + len(item) > SECTION_LIMIT:
-                sections.append(text.rstrip())
-                text = f"*{escape_mrkdwn(result)} (continued)*\n"
-            text += item
-        sections.append(text.rstrip())
-    if len(sections) > MAX_RESULT_SECTIONS:
-        hidden = len(sections) - MAX_RESULT_SECTIONS + 1
-        sections = sections[: MAX_RESULT_SECTIONS - 1] + [
-            f"…and {hidden} more sections of user IDs: see {code_span(f'/ivs-kick case {case.number}')} or "
-            f"{code_span('python -m bot audit export')} for the full list."
-        ]
-    return sections
+            if len(text) + len(item) > SECTION_TEXT:
+                sections.append((text.rstrip(), count))
+                text, count = f"*{escape_mrkdwn(result)} (continued)*\n", 0
+            text, count = text + item, count + 1
+        sections.append((text.rstrip(), count))
+    if len(sections) <= MAX_RESULT_SECTIONS:
+        return [text for text, _ in sections]
+    kept = sections[: MAX_RESULT_SECTIONS - 1]
+    hidden = len(case.targets) - sum(count for _, count in kept)
+    more = f"{ELLIPSIS} and {hidden} more ({code_span('python -m bot audit export')} lists every user's outcome)"
+    return [text for text, _ in kept] + [more]
 
 
 def audit_record(case: Case) -> AuditRecord:
@@ -169,13 +178,19 @@ def audit_record(case: Case) -> AuditRecord:
     title = headline(case)
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": title, "verbatim": True}},
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": f, "verbatim": True} for f in _fields(case)]},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": clip_mrkdwn(f, SECTION_FIELD), "verbatim": True} for f in _fields(case)
+            ],
+        },
     ]
     if len(case.targets) > 1:
         blocks += [
             {"type": "section", "text": {"type": "mrkdwn", "text": t, "verbatim": True}} for t in _result_sections(case)
         ]
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _detail(case)[:2900], "verbatim": True}]})
+    detail = clip_mrkdwn(_detail(case), CONTEXT_TEXT)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": detail, "verbatim": True}]})
     if case.status not in {Status.INVALID, Status.PENDING}:
         blocks.append(
             {
@@ -190,7 +205,7 @@ def audit_record(case: Case) -> AuditRecord:
                 ],
             }
         )
-    reason = escape_mrkdwn(case.reason) if case.reason else "none"
+    reason = clip_mrkdwn(escape_mrkdwn(case.reason), SHOWN_REASON) if case.reason else "none"
     text = f"{title.replace('*', '')} by {mention_user(case.moderator_id)}"
     if case.room_arn:
         text += f" in {escape_mrkdwn(case.room_arn)}"
@@ -198,7 +213,7 @@ def audit_record(case: Case) -> AuditRecord:
         text += f"; reason: {reason}"
     if len(case.request_ids) == 1:
         text += f"; AWS request ID {escape_mrkdwn(case.request_ids[0])}"
-    return AuditRecord(text=text, blocks=blocks, case_number=case.number)
+    return AuditRecord(text=clip_mrkdwn(text, MESSAGE_TEXT), blocks=blocks, case_number=case.number)
 
 
 def summary_record(cases: list[Case]) -> AuditRecord:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .markup import clean, mentions, plain_text
 from .request import (
     MAX_USERS_PER_REQUEST,
     InvalidField,
@@ -19,8 +20,9 @@ HISTORY_DEFAULT, HISTORY_MAX = 10, 50
 USAGE = (
     "Usage: /ivs-kick <room> <user-id>[,<user-id>…] [reason]     (no arguments, or only a room: a form)\n"
     "  room      a room ARN (arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6), ID, name or alias\n"
-    f"  user-id   the viewer's IVS Chat user ID; up to {MAX_USERS_PER_REQUEST} separated by commas during a raid\n"
-    "            (quote one that contains spaces)\n"
+    f"  user-id   the viewer's IVS Chat user ID; up to {MAX_USERS_PER_REQUEST} separated by commas during a raid,\n"
+    "            with or without a space after each: raider1, raider2, raider3 raid\n"
+    "            (quote one that contains spaces; an email or link is read as typed, a Slack @mention is refused)\n"
     "  reason    optional, up to 256 characters, bare or in quotes\n"
     "You will be asked to confirm. A disconnect is a kick, not a ban: the viewer can rejoin "
     "if their app gives them a new chat token.\n"
@@ -66,21 +68,56 @@ class FormRequest:
 Parsed = KickOrder | Help | ParseError | HistoryQuery | CaseQuery | FormRequest
 
 
-def unescape_slack(text: str) -> str:
-    """Slack sends `&`, `<` and `>` in command text as HTML entities; recover what was typed."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+def command_as_typed(text: str) -> str:
+    """The command text to keep on record: as the person saw it (`markup.plain_text`), any lone surrogate as
+    U+FFFD, so that even text that is refused can be stored and exported."""
+    return clean(plain_text(text or ""))
 
 
-def _take_token(text: str) -> tuple[str, str]:
-    """Split off the first word, or a quoted phrase, returning (token, rest)."""
+def _field_text(raw: str, field: str, label: str, expected: str) -> str:
+    """One word of command text as typed; a Slack mention where an IVS Chat identity belongs is refused."""
+    found = mentions(raw)
+    if found:
+        raise InvalidField(
+            field,
+            f"{label} must be {expected}, not a Slack mention (Slack members, channels and user groups have no IVS "
+            f"Chat identity); got {found[0].describe()}.",
+        )
+    return plain_text(raw)
+
+
+def _user_text(raw: str) -> str:
+    return _field_text(raw, "user", "User ID", "the viewer's IVS Chat user ID")
+
+
+def _take_token(text: str, stops: str = "") -> tuple[str, str]:
+    """Split off the first word (ending at a space or at one of `stops`), or a quoted phrase: (token, rest).
+
+    Slack markup (`<…>`) is one piece of a word even when its label holds spaces or commas."""
     text = text.lstrip()
     closing = _QUOTES.get(text[:1])
     if closing:
         end = text.find(closing, 1)
         if end > 0:
             return text[1:end], text[end + 1 :]
-    parts = text.split(None, 1)
-    return parts[0], (parts[1] if len(parts) > 1 else "")
+    at = 0
+    while at < len(text) and not text[at].isspace() and text[at] not in stops:
+        closes = text.find(">", at) if text[at] == "<" else -1
+        at = closes + 1 if closes > 0 else at + 1
+    return text[:at], text[at:]
+
+
+def _take_users(text: str) -> tuple[list[str], str]:
+    """Split off a list of user IDs: words separated by commas, with or without spaces after them
+    (`raider1, raider2,raider3`); the first word not after a comma begins the reason. (IDs, rest)."""
+    users = []
+    while True:
+        user, text = _take_token(text, stops=",")
+        users.append(user)
+        after = text.lstrip()
+        if not after.startswith(","):
+            return users, text
+        text = after[1:]
 
 
 def _unquote(text: str) -> str:
@@ -102,43 +139,43 @@ def _history(rest: str) -> HistoryQuery | ParseError:
             "subject", "history needs an IVS user ID or a room ARN: /ivs-kick history <user-id|room-arn> [N]"
         )
     subject, rest = _take_token(rest)
-    limit = _whole_number("count", "N", rest.strip(), 1, HISTORY_MAX) if rest.strip() else HISTORY_DEFAULT
+    count = plain_text(rest).strip()
+    limit = _whole_number("count", "N", count, 1, HISTORY_MAX) if count else HISTORY_DEFAULT
     if isinstance(limit, ParseError):
         return limit
-    pattern = room_rule().pattern
-    if pattern and pattern.fullmatch(subject):
-        return HistoryQuery(None, subject, limit)
     try:
+        subject = _user_text(subject)
+        pattern = room_rule().pattern
+        if pattern and pattern.fullmatch(subject):
+            return HistoryQuery(None, subject, limit)
         return HistoryQuery(validate_user(subject), None, limit)
     except InvalidField as problem:
         return ParseError(problem.field, problem.message)
 
 
 def _case(rest: str) -> CaseQuery | ParseError:
-    number = _whole_number("case", "The case number", rest.strip().lstrip("#"), 1, 10**12)
+    number = _whole_number("case", "The case number", plain_text(rest).strip().lstrip("#"), 1, 10**12)
     return number if isinstance(number, ParseError) else CaseQuery(number)
 
 
 def parse_command(text: str) -> Parsed:
-    text = unescape_slack(text or "").strip()
-    if not text:
+    """Command text exactly as Slack sends it (entities and markup still in place) → what was asked for."""
+    raw = (text or "").strip()
+    if not raw:
         return FormRequest()
-    if text.lower() in {"help", "-h", "--help"}:
+    if plain_text(raw).strip().lower() in {"help", "-h", "--help"}:
         return Help()
-    room, rest = _take_token(text)
-    if room.lower() == "history":
+    first, rest = _take_token(raw)
+    keyword = plain_text(first).lower()
+    if keyword == "history":
         return _history(rest)
-    if room.lower() == "case":
+    if keyword == "case":
         return _case(rest)
-    if not rest.strip():
-        try:
-            return FormRequest(validate_room_reference(room))
-        except InvalidField as problem:
-            return ParseError(problem.field, problem.message)
-    quoted = rest.lstrip()[:1] in _QUOTES
-    user, rest = _take_token(rest)
-    users = [user] if quoted else user.split(",")
     try:
-        return kick_order(room, users, _unquote(rest) or None)
+        room = validate_room_reference(_field_text(first, "room", "Room", "a room ARN, ID, name or alias"))
+        if not rest.strip():
+            return FormRequest(room)
+        users, rest = _take_users(rest)
+        return kick_order(room, [_user_text(user) for user in users], plain_text(_unquote(rest)) or None)
     except InvalidField as problem:
         return ParseError(problem.field, problem.message)

@@ -46,6 +46,9 @@ BEFORE_MODAL_WAIT = 1.0
 # An options request shares Slack's 3 s deadline with the room listing's own work: wait on Slack less.
 BEFORE_OPTIONS_WAIT = 0.5
 BEFORE_MODAL_MAX_AGE = 15 * 60.0
+# How long a check waits on Slack for someone an outdated listing already refuses: only a grant needs fresh data,
+# and anyone in the workspace may ask, so a burst of them while Slack is slow must not hold listener threads.
+STALE_REFUSAL_WAIT = 1.0
 
 
 class Standing(enum.Enum):
@@ -140,7 +143,8 @@ class ModeratorDirectory:
         """Decide from data no older than `max_age` seconds, waiting at most `wait` seconds for Slack.
 
         A cached answer older than the configured max age starts a background refresh, so the next caller
-        gets fresh data without anyone waiting on Slack.
+        gets fresh data without anyone waiting on Slack. A user whom an outdated listing refuses is waited on for
+        at most STALE_REFUSAL_WAIT seconds, and refused if Slack has not answered by then.
         """
         if user_id in self._users:
             return Verdict(Standing.MODERATOR)
@@ -149,10 +153,18 @@ class ModeratorDirectory:
         max_age = self._max_age if max_age is None else max_age
         with self._lock:
             members, age = self._members, self._clock() - self._fetched_at
-        if members is not None and age <= max_age:
-            if age > self._max_age:
-                self._refresh()
-            return self._standing(user_id, members)
+        if members is not None:
+            verdict = self._standing(user_id, members)
+            if age <= max_age:
+                if age > self._max_age:
+                    self._refresh()
+                return verdict
+            if verdict.standing is Standing.NOT_MODERATOR:
+                wait = STALE_REFUSAL_WAIT if wait is None else min(wait, STALE_REFUSAL_WAIT)
+                try:
+                    return self._standing(user_id, self._refresh(max_age).result(timeout=wait))
+                except (FutureTimeout, GroupUnavailable):
+                    return verdict  # the refusal stands; the listing refreshes behind it
         try:
             members = self._refresh(max_age).result(timeout=wait)
         except FutureTimeout:

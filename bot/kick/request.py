@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from botocore.loaders import Loader
 
+from .markup import first_lone_surrogate
 from .regions import has_ivschat, ivschat_regions_text
 
 EXAMPLE_ROOM_ARN = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
@@ -112,6 +113,17 @@ def _has_invisible_chars(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cf" and ch != _ZERO_WIDTH_JOINER for ch in value)
 
 
+def _check_unicode(field: str, label: str, value: str) -> None:
+    """A lone surrogate (JSON can carry one as `\\ud800`) is not text: it cannot be stored, shown or sent to AWS."""
+    at = first_lone_surrogate(value)
+    if at is not None:
+        raise InvalidField(
+            field,
+            f"{label} must be Unicode text, but character {at + 1} is a lone surrogate (U+{ord(value[at]):04X}), "
+            f"half of a character cut in two; type it again. Got {shown(value)}.",
+        )
+
+
 def _check_length(field: str, label: str, value: str, rule: FieldRule) -> None:
     if not rule.min_len <= len(value) <= rule.max_len:
         raise InvalidField(
@@ -139,6 +151,7 @@ def validate_room(value: str) -> str:
 
 
 def validate_user(value: str) -> str:
+    _check_unicode("user", "User ID", value)
     _check_length("user", "User ID", value, user_rule())
     if not value.strip() or _has_control_chars(value, allow_newlines=False) or _has_invisible_chars(value):
         raise InvalidField(
@@ -154,6 +167,7 @@ def validate_reason(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
+    _check_unicode("reason", "Reason", value)
     _check_length("reason", "Reason", value, reason_rule())
     if _has_control_chars(value, allow_newlines=True) or any(ch in _BIDI_CONTROLS for ch in value):
         raise InvalidField(
@@ -164,6 +178,7 @@ def validate_reason(value: str | None) -> str | None:
 
 def validate_room_reference(value: str) -> str:
     """A room ARN (checked against the model) or a name, ID or alias, which is resolved later."""
+    _check_unicode("room", "Room", value)
     if value.lower().startswith("arn:"):
         return validate_room(value)
     if not _ROOM_REFERENCE.fullmatch(value):

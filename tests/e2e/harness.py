@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.fakes.slack import answer_problems
+
 ROOT = Path(__file__).resolve().parents[2]
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM_ID = "T0000TEST"
@@ -258,8 +260,16 @@ def bot_env(slack, ivs, *, mode: str, port: int, **overrides: str | None) -> dic
     return env
 
 
+def checked(payload_type: str, answer: Any) -> Any:
+    """The bot's answer to Slack, which must be one Slack accepts (its limits on messages, views and options)."""
+    problems = answer_problems(payload_type, answer)
+    assert not problems, f"Slack would refuse the answer to {payload_type}: {problems}"
+    return answer
+
+
 class Driver:
-    """Sends what Slack would send, over one transport; answers are normalised to the ack's JSON (or None)."""
+    """Sends what Slack would send, over one transport; answers are normalised to the ack's JSON (or None) and
+    checked against what Slack accepts."""
 
     mode: str
 
@@ -284,10 +294,13 @@ class HttpDriver(Driver):
         return answer.json()
 
     def command(self, form: dict[str, str]) -> Any:
-        return self._post(urlencode(form).encode(), "application/x-www-form-urlencoded")
+        # A lone surrogate goes out as the bytes a lenient client would send (not UTF-8), not as an error here.
+        body = urlencode(form, errors="surrogatepass").encode()
+        return checked("slash_commands", self._post(body, "application/x-www-form-urlencoded"))
 
     def interaction(self, payload: dict[str, Any]) -> Any:
-        return self._post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return checked(str(payload.get("type")), self._post(body, "application/x-www-form-urlencoded"))
 
     def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
         retried = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
@@ -301,10 +314,10 @@ class SocketDriver(Driver):
         self.slack = slack
 
     def command(self, form: dict[str, str]) -> Any:
-        return self.slack.send_envelope("slash_commands", form)
+        return checked("slash_commands", self.slack.send_envelope("slash_commands", form))
 
     def interaction(self, payload: dict[str, Any]) -> Any:
-        return self.slack.send_envelope("interactive", payload)
+        return checked(str(payload.get("type")), self.slack.send_envelope("interactive", payload))
 
     def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
         return self.slack.send_envelope("events_api", body, retry_attempt=retry)

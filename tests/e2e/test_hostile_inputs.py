@@ -30,7 +30,8 @@ def as_slack_sends(text: str) -> str:
 
 
 def _check_command(bot, entry) -> None:
-    ack, trigger_id, response_url = bot.command(as_slack_sends(entry["text"].replace("{ROOM}", ROOM)))
+    sent = entry["sent"] if "sent" in entry else as_slack_sends(entry["text"])
+    ack, trigger_id, response_url = bot.command(sent.replace("{ROOM}", ROOM))
     expect = entry["expect"]
     if expect.startswith("error:"):
         assert ack and FIELD_WORDS[expect[6:]].lower() in ack["text"].lower(), (entry["name"], ack)

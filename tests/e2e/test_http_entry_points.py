@@ -23,6 +23,7 @@ from .harness import (
     http_post,
     procfile_command,
     sign,
+    wait_until_serving,
 )
 
 PLAIN_GUNICORN = [sys.executable, "-m", "gunicorn", "bot.wsgi:application"]  # binds 0.0.0.0:$PORT by itself
@@ -90,8 +91,10 @@ def test_socket_mode_serves_nothing_over_http(start_bot, slack):
     [
         ({"IVS_KICK_AUDIT_CHANNEL": "#mods"}, 2, "IVS_KICK_AUDIT_CHANNEL must be a channel ID"),
         ({"SLACK_BOT_TOKEN": "xoxb-1000000001-2000000002-Revoked"}, 1, "invalid_auth"),
+        ({"WEB_CONCURRENCY": "0"}, 2, "WEB_CONCURRENCY must be a whole number from 1 to 64; got '0'"),
+        ({"PORT": "8080.0"}, 2, "PORT must be a whole number from 1 to 65535; got '8080.0'"),
     ],
-    ids=["a bad setting", "a token Slack rejects"],
+    ids=["a bad setting", "a token Slack rejects", "no workers", "a port with a fraction"],
 )
 def test_under_gunicorn_start_up_stops_the_whole_server_with_the_readme_exit_code(
     slack, ivs, tmp_path, overrides, code, says
@@ -113,3 +116,25 @@ def test_gunicorns_own_lines_are_written_and_sigterm_logs_no_logging_error(start
     logs = bot.process.logs()
     assert "Shutting down: Master" in logs
     assert "--- Logging error ---" not in logs and "Traceback" not in logs
+
+
+def test_python_m_bot_names_a_worker_count_that_is_not_a_number(slack, ivs, tmp_path):
+    # (gunicorn itself parses WEB_CONCURRENCY from the real environment as it loads, before any of the bot's
+    # code runs: under the web: line such a value ends in gunicorn's own traceback, as the README says.)
+    env = bot_env(slack, ivs, mode="http", port=free_port(), WEB_CONCURRENCY="abc")
+    returned, _, err = BotProcess(env, tmp_path, command=BOT_COMMAND).run_to_exit(timeout=60)
+    assert returned == 2 and "WEB_CONCURRENCY must be a whole number from 1 to 64; got 'abc'" in err
+    assert "Traceback" not in err
+
+
+def test_the_procfile_web_line_takes_port_and_workers_from_dot_env(slack, ivs, tmp_path):
+    port = free_port()
+    (tmp_path / ".env").write_text(f"PORT={port}\nWEB_CONCURRENCY=2\n")
+    env = bot_env(slack, ivs, mode="http", port=port, PORT=None)  # only .env names the port
+    bot = BotProcess(env, tmp_path, command=procfile_command("web")).start()
+    try:
+        wait_until_serving(bot, port)
+        slack.wait_for(lambda: bot.logs().count("Booting worker") == 2, 20)
+        assert f"Listening at: http://0.0.0.0:{port}" in bot.logs()
+    finally:
+        bot.stop()

@@ -15,18 +15,23 @@ def _look(bot, text, user=MODERATOR):
     return [p.body for p in bot.slack.posted_responses if p.url == response_url][0]
 
 
+def _shown(body):
+    """A reply's blocks' text, or its text when it has no blocks."""
+    return "\n".join(b["text"]["text"] for b in body.get("blocks") or []) or body["text"]
+
+
 def test_history_by_user_and_by_room_newest_first_with_links(start_bot, mode):
     bot = start_bot(mode)
     bot.kick(f"{ROOM} viewer42 first")
     bot.kick(f"{ROOM_EU} viewer42 second")
     bot.kick(f"{ROOM} someone-else third")
 
-    by_user = _look(bot, "history viewer42")["text"]
+    by_user = _shown(_look(bot, "history viewer42"))
     assert "Last 2 cases for IVS user viewer42" in by_user
     assert by_user.index("#2") < by_user.index("#1") and "#3" not in by_user
     assert f"/archives/{AUDIT_CHANNEL}/p" in by_user  # each case links to its audit post
 
-    by_room = _look(bot, f"history {ROOM} 1")["text"]
+    by_room = _shown(_look(bot, f"history {ROOM} 1"))
     assert "Last 1 case for room" in by_room and "#3" in by_room and "#1" not in by_room
     assert "No cases for IVS user nobody" in _look(bot, "history nobody")["text"]
 

@@ -660,13 +660,16 @@ class FakeIvsChat:
         secret_key: str = "ivs-kick-test-secret",
         account: str = "123456789012",
         tps_limit: int = 100,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock` (seconds) times the per-account rate window; a test may pass its own to step time by hand."""
         if tps_limit < 1:
             raise ValueError("tps_limit must be at least 1")
         self._spec = _service_spec()
         self.access_key, self.secret_key = access_key, secret_key  # the default identity tests give the bot
         self.account = account
         self.tps_limit = tps_limit
+        self._clock = clock
         self._cond = threading.Condition()
         self._credentials: dict[str, _Credential] = {}
         self._issuer: Callable[[str], tuple[str, str, str | None] | None] | None = None
@@ -1280,7 +1283,7 @@ class FakeIvsChat:
         assert spec.room_rule is not None
         arn: str = fields[spec.room_rule.name]
         _, _, room_id = _room_parts(arn)
-        now = time.monotonic()
+        now = self._clock()
         with self._cond:
             window = self._windows.setdefault(principal.account, deque())
             while window and window[0] <= now - _RATE_WINDOW_SECONDS:

@@ -40,7 +40,19 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-__all__ = ["CHAOS_KINDS", "RESPONSE_URL", "Ack", "Call", "ChaosFault", "FakeSlack", "ResponsePost"]
+__all__ = [
+    "CHAOS_KINDS",
+    "RESPONSE_URL",
+    "Ack",
+    "Call",
+    "ChaosFault",
+    "FakeSlack",
+    "ResponsePost",
+    "answer_problems",
+    "message_problems",
+    "modal_problems",
+    "options_problems",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +68,12 @@ _APP = "app"
 _MAX_MESSAGE_TEXT = 40_000
 _MAX_MARKDOWN_TEXT = 12_000
 _MAX_MESSAGE_BLOCKS = 50
+_MAX_TEXT_OBJECT = 3000  # any text object's text, wherever a block sets no lower limit
+_MAX_FIELD_TEXT = 2000  # a section's fields, an input's label and hint
+_MAX_OPTION_TEXT = 75  # an option's text and description, a button's text
+_MAX_OPTION_VALUE = 150
+_MAX_OPTIONS = 100
+_MAX_VIEW_STACK = 3  # views.push: at most three views in a modal's stack
 _MAX_VIEW_BLOCKS = 100
 _MAX_VIEW_BYTES = 250_000
 _MAX_TITLE = 24
@@ -303,16 +321,34 @@ def _check_options(options: Any, pointer: str, problems: _Problems) -> None:
     if not isinstance(options, list):
         problems.add("must be an array", pointer)
         return
-    if len(options) > 100:
-        problems.add("no more than 100 items allowed", pointer)
+    if len(options) > _MAX_OPTIONS:
+        problems.add(f"no more than {_MAX_OPTIONS} items allowed", pointer)
     for i, option in enumerate(options):
         p = f"{pointer}/{i}"
         if not isinstance(option, dict):
             problems.add("must be an option object", p)
             continue
-        _check_text_object(option.get("text"), f"{p}/text", problems, max_len=75)
+        _check_text_object(option.get("text"), f"{p}/text", problems, max_len=_MAX_OPTION_TEXT)
+        if "description" in option:
+            _check_text_object(
+                option["description"], f"{p}/description", problems, max_len=_MAX_OPTION_TEXT, plain_only=True
+            )
         if "value" in option:
-            _check_str(option["value"], f"{p}/value", problems, max_len=150, min_len=1)
+            _check_str(option["value"], f"{p}/value", problems, max_len=_MAX_OPTION_VALUE, min_len=1)
+
+
+def _check_option_groups(groups: Any, pointer: str, problems: _Problems) -> None:
+    if not isinstance(groups, list) or len(groups) > _MAX_OPTIONS:
+        problems.add(f"must be an array of at most {_MAX_OPTIONS} items", pointer)
+        return
+    for i, group in enumerate(groups):
+        if not isinstance(group, dict):
+            problems.add("must be an option group object", f"{pointer}/{i}")
+            continue
+        _check_text_object(
+            group.get("label"), f"{pointer}/{i}/label", problems, max_len=_MAX_OPTION_TEXT, plain_only=True
+        )
+        _check_options(group.get("options"), f"{pointer}/{i}/options", problems)
 
 
 def _check_element(element: Any, pointer: str, problems: _Problems) -> None:
@@ -325,7 +361,7 @@ def _check_element(element: Any, pointer: str, problems: _Problems) -> None:
     if "placeholder" in element:
         _check_text_object(element["placeholder"], f"{pointer}/placeholder", problems, max_len=150, plain_only=True)
     if kind == "button":
-        _check_text_object(element.get("text"), f"{pointer}/text", problems, max_len=75, plain_only=True)
+        _check_text_object(element.get("text"), f"{pointer}/text", problems, max_len=_MAX_OPTION_TEXT, plain_only=True)
         if "value" in element:
             _check_str(element["value"], f"{pointer}/value", problems, max_len=2000)
         if "url" in element:
@@ -343,13 +379,11 @@ def _check_element(element: Any, pointer: str, problems: _Problems) -> None:
     if "options" in element:
         _check_options(element["options"], f"{pointer}/options", problems)
     if "option_groups" in element:
-        groups = element["option_groups"]
-        if not isinstance(groups, list) or len(groups) > 100:
-            problems.add("must be an array of at most 100 items", f"{pointer}/option_groups")
-        else:
-            for i, group in enumerate(groups):
-                if isinstance(group, dict):
-                    _check_options(group.get("options"), f"{pointer}/option_groups/{i}/options", problems)
+        _check_option_groups(element["option_groups"], f"{pointer}/option_groups", problems)
+    for key in ("initial_option", "initial_options"):
+        if key in element:
+            initial = element[key]
+            _check_options([initial] if key == "initial_option" else initial, f"{pointer}/{key}", problems)
 
 
 def _check_elements(elements: Any, pointer: str, problems: _Problems, *, max_items: int) -> None:
@@ -361,7 +395,7 @@ def _check_elements(elements: Any, pointer: str, problems: _Problems, *, max_ite
     for i, element in enumerate(elements):
         p = f"{pointer}/{i}"
         if isinstance(element, dict) and element.get("type") in ("plain_text", "mrkdwn"):
-            _check_text_object(element, p, problems, max_len=None)
+            _check_text_object(element, p, problems, max_len=_MAX_TEXT_OBJECT)
         else:
             _check_element(element, p, problems)
 
@@ -385,14 +419,14 @@ def _check_block(block: Any, pointer: str, problems: _Problems, seen_block_ids: 
         if "text" not in block and "fields" not in block:
             problems.add("must provide text or fields", pointer)
         if "text" in block:
-            _check_text_object(block["text"], f"{pointer}/text", problems, max_len=3000)
+            _check_text_object(block["text"], f"{pointer}/text", problems, max_len=_MAX_TEXT_OBJECT)
         if "fields" in block:
             fields = block["fields"]
             if not isinstance(fields, list) or not fields or len(fields) > 10:
                 problems.add("must provide an array of 1 to 10 items", f"{pointer}/fields")
             else:
                 for i, item in enumerate(fields):
-                    _check_text_object(item, f"{pointer}/fields/{i}", problems, max_len=2000)
+                    _check_text_object(item, f"{pointer}/fields/{i}", problems, max_len=_MAX_FIELD_TEXT)
         if "accessory" in block:
             _check_element(block["accessory"], f"{pointer}/accessory", problems)
     elif kind == "header":
@@ -402,13 +436,13 @@ def _check_block(block: Any, pointer: str, problems: _Problems, seen_block_ids: 
     elif kind == "actions":
         _check_elements(block.get("elements"), f"{pointer}/elements", problems, max_items=25)
     elif kind == "input":
-        _check_text_object(block.get("label"), f"{pointer}/label", problems, max_len=2000, plain_only=True)
+        _check_text_object(block.get("label"), f"{pointer}/label", problems, max_len=_MAX_FIELD_TEXT, plain_only=True)
         if "element" not in block:
             problems.add("missing required field: element", pointer)
         else:
             _check_element(block["element"], f"{pointer}/element", problems)
         if "hint" in block:
-            _check_text_object(block["hint"], f"{pointer}/hint", problems, max_len=2000, plain_only=True)
+            _check_text_object(block["hint"], f"{pointer}/hint", problems, max_len=_MAX_FIELD_TEXT, plain_only=True)
     elif kind == "image":
         if "image_url" not in block and "slack_file" not in block:
             problems.add("missing required field: image_url", pointer)
@@ -487,6 +521,51 @@ def _message_content_errors(args: dict[str, Any], pointer_prefix: str = "") -> t
     if isinstance(markdown_text, str) and len(markdown_text) > _MAX_MARKDOWN_TEXT:
         return "markdown_text_too_long", []
     return None
+
+
+def modal_problems(view: Any) -> list[str]:
+    """What Slack would answer to views.open/update/push with this view: [] when it accepts it, else its
+    ``response_metadata.messages`` (``[ERROR] … [json-pointer:…]``) beside ``invalid_arguments``."""
+    return _validate_modal(view)
+
+
+def message_problems(message: dict[str, Any]) -> list[str]:
+    """What Slack would answer to chat.postMessage/update/postEphemeral or a response URL post with this message
+    (``text``, ``blocks``…): [] when it accepts it, else its error (``msg_too_long``, ``invalid_blocks``…) first,
+    then the response_metadata messages."""
+    problem = _message_content_errors(_decode_json_args(dict(message)))
+    return [] if problem is None else [problem[0], *problem[1]]
+
+
+def options_problems(answer: Any) -> list[str]:
+    """What is wrong with an answer to a ``block_suggestion`` (an external select's options): at most 100
+    options or option groups, option text 75 characters, value 150. Slack shows the menu's user an error
+    instead of the options; it names nothing, so these say what it would have checked."""
+    problems = _Problems()
+    if not isinstance(answer, dict) or ("options" in answer) == ("option_groups" in answer):
+        problems.add("must provide options or option_groups", "")
+        return problems.messages
+    if "options" in answer:
+        _check_options(answer["options"], "/options", problems)
+    else:
+        _check_option_groups(answer["option_groups"], "/option_groups", problems)
+    return problems.messages
+
+
+def answer_problems(payload_type: str, answer: Any) -> list[str]:
+    """What Slack would refuse in the bot's answer (its ack) to a request of ``payload_type``: a slash command's
+    or an interaction's message, a view_submission's ``update``/``push`` view, or options. [] when none."""
+    if answer is None:
+        return []
+    if payload_type == "block_suggestion":
+        return options_problems(answer)
+    if not isinstance(answer, dict):
+        return ["[ERROR] must be a JSON object [json-pointer:]"]
+    if payload_type == "view_submission":
+        return _validate_modal(answer["view"]) if answer.get("response_action") in ("update", "push") else []
+    if any(key in answer for key in ("text", "blocks", "attachments")):
+        return message_problems(answer)
+    return []
 
 
 # ----------------------------------------------------------------------------
@@ -582,6 +661,7 @@ class FakeSlack:
         self._views: dict[str, dict[str, Any]] = {}
         self._external_ids: dict[str, str] = {}
         self._response_urls: dict[str, _ResponseUrl] = {}
+        self._direct_messages: dict[str, str] = {}  # user -> the bot's DM channel with them
         self._tickets: dict[str, bool] = {}  # ticket -> already used
 
         # injection
@@ -597,6 +677,7 @@ class FakeSlack:
         # recordings
         self.calls: list[Call] = []
         self.posted_responses: list[ResponsePost] = []
+        self.refused_responses: list[tuple[str, str]] = []  # (response URL, why): posts Slack would not take
         self.messages: list[dict[str, Any]] = []
         self.ephemerals: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []  # chat.update calls that changed a message
@@ -619,6 +700,8 @@ class FakeSlack:
             "auth.test": (_BOT, self._auth_test),
             "views.open": (_BOT, self._views_open),
             "views.update": (_BOT, self._views_update),
+            "views.push": (_BOT, self._views_push),
+            "conversations.open": (_BOT, self._conversations_open),
             "chat.postMessage": (_BOT, self._chat_post_message),
             "chat.postEphemeral": (_BOT, self._chat_post_ephemeral),
             "chat.update": (_BOT, self._chat_update),
@@ -739,6 +822,18 @@ class FakeSlack:
             path = f"/commands/{self.team_id}/{self._next_counter()}/{secrets.token_hex(12)}"
             self._response_urls[path] = _ResponseUrl(created_at=time.monotonic())
         return f"{self.base_url}{path}"
+
+    def age_response_url(self, url: str, seconds: float) -> None:
+        """Make a response URL ``seconds`` older, as if it had been issued that long ago: past 30 minutes
+        (``RESPONSE_URL_TTL``) it answers 404 ``expired_url``, with no test waiting that long."""
+        with self._lock:
+            self._response_urls[urlsplit(url).path].created_at -= seconds
+
+    def direct_messages(self, user: str) -> list[dict[str, Any]]:
+        """Messages the bot posted in its direct message with ``user`` (opened with conversations.open)."""
+        with self._lock:
+            channel = self._direct_messages.get(user)
+            return [m for m in self.messages if channel and m["channel"] == channel]
 
     # ------------------------------------------------------------------ failure injection
 
@@ -961,6 +1056,9 @@ class FakeSlack:
                 _write(handler, fault.status, text.encode("utf-8"), "text/html", headers)
                 return
             status, text = self._response_url_post(parts.path, verb, body, handler, arrived)
+            if status != 200:
+                with self._lock:
+                    self.refused_responses.append((f"{self.base_url}{parts.path}", text))
             if fault is not None:  # a timeout: the reply was shown, its answer never comes
                 self._lose_answer(handler, fault.hold)
                 return
@@ -1188,6 +1286,10 @@ class FakeSlack:
             self.updated_views.append(view)
             return {"view": view}
 
+    def _views_push(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:
+        """Like views.open (a fresh trigger, a valid view); the stack above the open modal is not modelled."""
+        return self._views_open(params, arrived)
+
     def _validated_view(self, view: Any) -> dict[str, Any]:
         if isinstance(view, dict) and len(json.dumps(view)) > _MAX_VIEW_BYTES:
             raise _ApiError("view_too_large")
@@ -1327,6 +1429,22 @@ class FakeSlack:
                 }
             )
         return {"message_ts": ts}
+
+    def _conversations_open(self, params: dict[str, Any], arrived: float) -> dict[str, Any]:
+        """A direct message between the bot and one user (the same channel each time), which the bot can post in."""
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            raise _ApiError("users_list_not_supplied")
+        if len(users) > 1:
+            raise _ApiError("not_implemented")  # group DMs: the fake has none
+        with self._lock:
+            channel = self._direct_messages.get(users[0])
+            if channel is None:
+                channel = self._direct_messages[users[0]] = "D" + secrets.token_hex(5).upper()
+                self._channels[channel] = _Channel(
+                    bot_is_member=True, archived=False, members=frozenset({users[0], self.bot_user_id})
+                )
+        return {"channel": {"id": channel}}
 
     @staticmethod
     def _check_content(params: dict[str, Any]) -> None:

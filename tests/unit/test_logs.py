@@ -72,6 +72,9 @@ LEAKS = {
     "a trigger ID alone": f"opening a view for {TRIGGER}",
     "a trigger ID of another shape": json.dumps({"trigger_id": "99999.11111.8088930838d88f008e0"}),
     "the test fakes' trigger ID": "trigger 12.1796323266.0123456789abcdef0123456789abcdef expired",
+    "a Socket Mode connection URL (slack_sdk at DEBUG)": (
+        f"Connecting to a new session (url: wss://wss-primary.slack.com/link/?ticket={SECRET_PART}&app_id=A0123)"
+    ),
 }
 
 
@@ -106,6 +109,7 @@ def test_a_response_url_in_a_traceback_is_redacted():
         "audit post 1796323266.591520 in C0AUDIT",
         "bind 127.0.0.1:3000, version 3.11.4",
         "trigger_id is missing",
+        "a ticket to the stream",
     ],
 )
 def test_lines_without_one_are_left_alone(text):

@@ -59,4 +59,4 @@ def test_the_modal_keeps_the_id_as_typed_where_nobody_reads_it():
 
 
 def test_history_lists_user_ids_as_code_spans():
-    assert code_span(HOSTILE) in history_message(HOSTILE, [CASE], [None])
+    assert code_span(HOSTILE) in _shown(history_message(HOSTILE, [CASE], [None])["blocks"])

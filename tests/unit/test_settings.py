@@ -94,10 +94,3 @@ def test_real_token_shapes_are_accepted():
 def test_the_example_ids_of_the_docs_are_refused_naming_the_variable(name, value):
     found = problems(BASE | {name: value})
     assert len(found) == 1 and found[0].startswith(f"{name} has {value.split(',')[-1]}, the example ID")
-
-
-@pytest.mark.parametrize("value", ["two", "0", "1.5", "-1"])
-def test_web_concurrency_must_be_a_whole_number_of_workers(value):
-    found = problems(BASE | {"WEB_CONCURRENCY": value})
-    assert len(found) == 1 and "WEB_CONCURRENCY" in found[0] and repr(value) in found[0]
-    assert load_settings(BASE | {"WEB_CONCURRENCY": "4"})

@@ -34,7 +34,8 @@ class EditReasonButton:
             reply_privately(response_url, f"There is no case #{number}.")
             return
         try:
-            client.views_open(trigger_id=body.get("trigger_id"), view=edit_reason_modal(case, response_url))
+            channel = (body.get("channel") or {}).get("id")
+            client.views_open(trigger_id=body.get("trigger_id"), view=edit_reason_modal(case, response_url, channel))
         except (SlackClientError, OSError) as error:
             log.error("views.open failed", extra={"fields": {"error": slack_error(error), "case": number}})
             reply_privately(

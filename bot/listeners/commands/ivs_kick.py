@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackClientError
 
 from ...delivery import reply_privately, slack_error
 from ...kick.audit import escape_mrkdwn
-from ...kick.command import CaseQuery, FormRequest, Help, HistoryQuery, ParseError, parse_command
+from ...kick.command import CaseQuery, FormRequest, Help, HistoryQuery, ParseError, command_as_typed, parse_command
 from ...kick.flow import Attempt, record_invalid, record_refusal, refusal_message
 from ...kick.moderators import Standing
 from ...kick.request import KickOrder
@@ -102,7 +102,7 @@ class IvsKickCommand:
             team_id=command.get("team_id"),
             channel_id=command.get("channel_id"),
             at=_now(),
-            command_text=command.get("text", ""),
+            command_text=command_as_typed(command.get("text", "")),
         )
 
     def _record_invalid(self, command: dict[str, Any], order: KickOrder | None, why: str) -> None:
@@ -122,12 +122,14 @@ class IvsKickCommand:
             if case is None:
                 reply_privately(response_url, f"There is no case #{query.number}.")
                 return "case_not_found"
-            reply_privately(response_url, **case_message(case, permalink(case, domain, host)))
-            return "case_shown"
+            shown = reply_privately(response_url, **case_message(case, permalink(case, domain, host)))
+            return "case_shown" if shown else "case_not_shown"
         cases = services.store.history(user_id=query.user_id, room_arn=query.room_arn, limit=query.limit)
         subject = f"IVS user {query.user_id}" if query.user_id else f"room {query.room_arn}"
-        reply_privately(response_url, history_message(subject, cases, [permalink(c, domain, host) for c in cases]))
-        return "history_shown"
+        shown = reply_privately(
+            response_url, **history_message(subject, cases, [permalink(c, domain, host) for c in cases])
+        )
+        return "history_shown" if shown else "history_not_shown"
 
     def _form(self, request: FormRequest, command: dict[str, Any], client: WebClient) -> str:
         services, response_url = self._services, command.get("response_url")

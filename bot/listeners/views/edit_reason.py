@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
-from ...delivery import reply_privately, update_message
+from ...delivery import Moderator, tell, update_message
 from ...kick.audit import audit_record
 from ...kick.cases import Amendment
 from ...kick.flow import SUBMIT_ROLE_WAIT_SECONDS, refusal_message
@@ -31,10 +31,11 @@ class EditReasonSubmission:
         ack()
         services = self._services
         metadata = json.loads(view.get("private_metadata") or "{}")
-        response_url, editor = metadata.get("response_url"), body.get("user", {}).get("id", "")
+        editor = body.get("user", {}).get("id", "")
+        moderator = Moderator(editor, metadata.get("channel"), metadata.get("response_url"))
         verdict = services.moderators.check_decisive(editor, wait=SUBMIT_ROLE_WAIT_SECONDS)
         if not verdict.allowed:
-            reply_privately(response_url, f":no_entry: The reason was not changed: {refusal_message(verdict)}")
+            tell(client, moderator, f":no_entry: The reason was not changed: {refusal_message(verdict)}")
             return
         case = services.store.get(int(metadata.get("case", 0)))
         if case is None or case.reason == new_reason:
@@ -48,8 +49,9 @@ class EditReasonSubmission:
             return  # its post is a summary of many cases, which names no reason: the record alone changes
         updated = update_message(client, case.audit_post.channel, case.audit_post.ts, audit_record(case))
         if updated.error:
-            reply_privately(
-                response_url,
+            tell(
+                client,
+                moderator,
                 f":warning: Case #{case.number}'s reason is amended on record, but its audit post could not be "
                 f"updated: {updated.error}",
             )

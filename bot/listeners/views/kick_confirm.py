@@ -10,8 +10,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from slack_bolt import Ack
+from slack_sdk import WebClient
 
-from ...delivery import reply_privately
+from ...delivery import RESPONSE_URLS, Moderator, reply_privately, tell
 from ...kick.audit import escape_mrkdwn
 from ...kick.cases import Case
 from ...kick.flow import Attempt, carry_out, open_attempt, settle_invalid
@@ -23,27 +24,34 @@ from ..services import Services
 
 log = logging.getLogger(__name__)
 
-# Bulk kicks this large tell the moderator how far they have got: twice, since a response URL takes 5 posts.
+# Bulk kicks this large tell the moderator how far they have got.
 PROGRESS_FROM = 50
+# A response URL takes five posts; the outcome always keeps the last one, and progress notes take what is left.
+KEPT_FOR_OUTCOME = 1
 
 
 class Progress:
-    """Posts "k of n done" at about a third and two thirds of the way, replacing the previous progress note."""
+    """Posts "k of n done" at the start and at about a third and two thirds of the way, each replacing the one
+    before, as long as the response URL has a post to spare beyond the one kept for the outcome."""
 
     def __init__(self, response_url: str | None, total: int, room: str) -> None:
         self._url, self._total, self._room = response_url, total, room
         self._marks = {total // 3, 2 * total // 3}
         self._lock = threading.Lock()
 
+    def _post(self, done: int) -> None:
+        if self._url and RESPONSE_URLS.left(self._url) > KEPT_FOR_OUTCOME:
+            reply_privately(self._url, progress_message(done, self._total, self._room), replace=done > 0)
+
     def start(self) -> None:
-        reply_privately(self._url, progress_message(0, self._total, self._room))
+        self._post(0)
 
     def __call__(self, done: int) -> None:
         with self._lock:
             if done not in self._marks:
                 return
             self._marks.discard(done)
-        reply_privately(self._url, progress_message(done, self._total, self._room), replace=True)
+        self._post(done)
 
 
 # Shown on the modal when the case cannot be written: nothing may be kicked off the record.
@@ -88,14 +96,16 @@ def accept_submission(
     return None if case is None else (case, attempt)
 
 
-def kick_and_report(services: Services, case: Case, attempt: Attempt, context: ModalContext) -> None:
-    """After an accepted submission: resolve the room if still needed, kick, post the audit, reply."""
+def kick_and_report(services: Services, case: Case, attempt: Attempt, context: ModalContext, client: WebClient) -> None:
+    """After an accepted submission: resolve the room if still needed, kick, post the audit, tell the moderator
+    (through the response URL, else privately in the channel, else in a direct message)."""
+    moderator = Moderator(attempt.moderator_id, context.channel, context.response_url)
     if attempt.room_arn is None:  # submitted before the room look-up finished
         resolution = services.rooms.resolve(context.room)
         if not isinstance(resolution, Found):
             why = room_problem(resolution)
             services.outbox.deliver(settle_invalid(services.store, case, why))
-            reply_privately(context.response_url, f":warning: {escape_mrkdwn(why)}")
+            tell(client, moderator, f":warning: {escape_mrkdwn(why)}")
             return
         attempt = replace(attempt, room_arn=resolution.room.arn, room_name=resolution.room.name)
     users = attempt.user_ids
@@ -106,14 +116,14 @@ def kick_and_report(services: Services, case: Case, attempt: Attempt, context: M
     case = carry_out(case, attempt, services.moderators, services.gateway, services.store, progress)
     audit_error = services.outbox.deliver(case)
     reply = moderator_reply(case, services.settings.audit_channel, audit_error)
-    reply_privately(context.response_url, reply, replace=progress is not None)
+    tell(client, moderator, reply, replace=progress is not None)
 
 
 class KickConfirmSubmission:
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    def __call__(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def __call__(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         try:
             reason = validate_reason(submitted_reason(view))
         except InvalidField as problem:
@@ -127,11 +137,12 @@ class KickConfirmSubmission:
             return
         if not users:
             ack()
-            reply_privately(context.response_url, ":warning: This confirmation expired. Run the command again.")
+            moderator = Moderator(body.get("user", {}).get("id", ""), context.channel, context.response_url)
+            tell(client, moderator, ":warning: This confirmation expired. Run the command again.")
             return
         accepted = accept_submission(self._services, ack, context, users, reason, body, view)
         if accepted:
-            kick_and_report(self._services, *accepted, context)
+            kick_and_report(self._services, *accepted, context, client)
 
     def _drafted_users(self, context: ModalContext) -> tuple[str, ...]:
         if not context.draft:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack
+from slack_sdk import WebClient
 
 from ...kick.request import InvalidField, validate_reason, validate_room_reference, validate_users
 from ...messages import REASON_BLOCK, ROOM_BLOCK, USERS_BLOCK, ModalContext, form_values
@@ -20,7 +21,7 @@ class KickFormSubmission:
     def __init__(self, services: Services) -> None:
         self._services = services
 
-    def __call__(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def __call__(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         room_value, users_text, reason_text = form_values(view)
         errors: dict[str, str] = {}
         checks = (
@@ -46,4 +47,4 @@ class KickFormSubmission:
             self._services, ack, context, values[USERS_BLOCK], values[REASON_BLOCK], body, view
         )
         if accepted:
-            kick_and_report(self._services, *accepted, context)
+            kick_and_report(self._services, *accepted, context, client)

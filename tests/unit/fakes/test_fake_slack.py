@@ -29,7 +29,7 @@ from slack_sdk.webhook import WebhookClient
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from tests.fakes.slack import RESPONSE_URL, FakeSlack
+from tests.fakes.slack import RESPONSE_URL, FakeSlack, answer_problems, options_problems
 
 
 @pytest.fixture
@@ -212,6 +212,26 @@ def test_views_open_unknown_trigger(fake: FakeSlack) -> None:
         ({"blocks": [{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "a"}]}, "/view/blocks/1"),
         ({"blocks": [{"type": "divider", "block_id": "b" * 256}]}, "/view/blocks/0/block_id"),
         ({"state": {"values": {}}}, "/view"),  # echoing a received view back is rejected
+        ({"blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": "x" * 3001}]}]}, "/view/blocks/0"),
+        ({"blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}]}, "/view/blocks/0"),
+        ({"blocks": [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}]}, "/view/blocks/0"),
+        ({"blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}]}, "/view/blocks/0"),
+        (
+            {
+                "blocks": [
+                    {
+                        "type": "input",
+                        "label": {"type": "plain_text", "text": "Room"},
+                        "element": {
+                            "type": "external_select",
+                            "action_id": "room",
+                            "initial_option": {"text": {"type": "plain_text", "text": "r"}, "value": "v" * 151},
+                        },
+                    }
+                ]
+            },
+            "/view/blocks/0/element/initial_option",
+        ),
     ],
 )
 def test_views_open_rejects_invalid_views(fake: FakeSlack, overrides: dict[str, Any], pointer: str) -> None:
@@ -308,6 +328,61 @@ def test_post_ephemeral(fake: FakeSlack) -> None:
     with pytest.raises(SlackApiError) as excinfo:
         client.chat_postEphemeral(channel="C1", user="U2", text="only you")
     assert api_error(excinfo) == "user_not_in_channel"
+
+
+def test_a_direct_message_is_opened_once_and_takes_posts(fake: FakeSlack) -> None:
+    client = bot_client(fake)
+
+    first = client.conversations_open(users="U1")["channel"]["id"]
+    again = client.conversations_open(users="U1")["channel"]["id"]
+    client.chat_postMessage(channel=first, text="your kick's outcome")
+
+    assert first == again and first.startswith("D")
+    assert [m["text"] for m in fake.direct_messages("U1")] == ["your kick's outcome"]
+    assert fake.direct_messages("U2") == []
+    with pytest.raises(SlackApiError) as excinfo:
+        client.api_call("conversations.open", params={})
+    assert api_error(excinfo) == "users_list_not_supplied"
+
+
+def test_views_push_needs_a_fresh_trigger_and_a_valid_view(fake: FakeSlack) -> None:
+    client = bot_client(fake)
+
+    assert client.views_push(trigger_id=fake.new_trigger_id(), view=modal())["view"]["id"]
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_push(trigger_id=fake.new_trigger_id(), view=modal(private_metadata="x" * 3001))
+    assert api_error(excinfo) == "invalid_arguments"
+
+
+def _option(text: str = "room", value: str = "arn") -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+@pytest.mark.parametrize(
+    ("answer", "refused"),
+    [
+        ({"options": [_option()]}, False),
+        ({"options": []}, False),
+        ({"options": [_option("x" * 76)]}, True),
+        ({"options": [_option(value="v" * 151)]}, True),
+        ({"options": [_option()] * 101}, True),
+        ({"option_groups": [{"label": {"type": "plain_text", "text": "eu"}, "options": [_option()]}]}, False),
+        ({"option_groups": [{"label": {"type": "plain_text", "text": "x" * 76}, "options": [_option()]}]}, True),
+        ({}, True),
+    ],
+)
+def test_options_answers_are_held_to_slacks_limits(answer: dict[str, Any], refused: bool) -> None:
+    assert bool(options_problems(answer)) is refused
+    assert bool(answer_problems("block_suggestion", answer)) is refused
+
+
+def test_acks_are_held_to_message_and_view_limits() -> None:
+    assert answer_problems("slash_commands", {"text": "x" * 40_001}) == ["msg_too_long"]
+    assert answer_problems("slash_commands", {"text": "usage", "response_type": "ephemeral"}) == []
+    too_long = {"response_action": "update", "view": modal(private_metadata="x" * 3001)}
+    assert answer_problems("view_submission", too_long)
+    assert answer_problems("view_submission", {"response_action": "errors", "errors": {"reason": "too long"}}) == []
+    assert answer_problems("slash_commands", None) == []
 
 
 # --------------------------------------------------------------------------- user groups & rate limits
@@ -442,12 +517,10 @@ def test_chaos_drops_are_ridden_out_by_slack_sdk_retries_and_post_once(fake: Fak
 def test_chaos_timeout_carries_the_call_out_and_loses_the_answer(fake: FakeSlack) -> None:
     fake.add_channel("C1")
     fake.set_chaos(seed=1, rate=1.0, kinds=("timeout",), hold=0.6)
-    started = time.monotonic()
 
     with pytest.raises((TimeoutError, urllib.error.URLError)):
-        post_once(fake, timeout=0.2)
+        post_once(fake, timeout=0.2)  # the client gave up while the fake held the answer (0.6 s)
 
-    assert time.monotonic() - started < 0.5  # the client gave up; the fake was still holding the answer
     assert [m["text"] for m in fake.messages] == ["hi"]  # Slack did post it
     [fault] = fake.chaos_log
     assert (fault.kind, fault.applied) == ("timeout", True)
@@ -548,6 +621,38 @@ def test_response_url_limits(fake: FakeSlack) -> None:
     assert (used.status_code, used.body) == (404, "used_url")
     assert (unknown.status_code, unknown.body) == (404, "no_service")
     assert len(fake.posted_responses) == 5
+
+
+def test_a_response_url_expires_after_30_minutes_without_waiting_for_them(fake: FakeSlack) -> None:
+    young, old = fake.new_response_url(), fake.new_response_url()
+    fake.age_response_url(young, 29 * 60)
+    fake.age_response_url(old, 30 * 60 + 1)
+
+    assert WebhookClient(young).send(text="in time").status_code == 200
+    expired = WebhookClient(old).send(text="too late")
+
+    assert (expired.status_code, expired.body) == (404, "expired_url")
+    assert [p.url for p in fake.posted_responses] == [young]
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ({"text": "x" * 40_001}, "msg_too_long"),
+        (
+            {"text": "t", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]},
+            "invalid_blocks",
+        ),
+        ({"text": "t", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
+    ],
+)
+def test_a_response_url_refuses_what_chat_post_message_refuses(
+    fake: FakeSlack, message: dict[str, Any], error: str
+) -> None:
+    answer = WebhookClient(fake.new_response_url()).send_dict(message)
+
+    assert (answer.status_code, answer.body) == (400, error)
+    assert fake.posted_responses == []
 
 
 # --------------------------------------------------------------------------- Socket Mode

@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.kick.command import Help, ParseError, parse_command, unescape_slack
+from bot.kick.command import Help, ParseError, command_as_typed, parse_command
 from bot.kick.request import KickOrder
 
 ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
@@ -37,10 +37,11 @@ def test_help_asks_for_usage_and_no_text_or_only_a_room_asks_for_the_form():
     assert parse_command("main-stage") == FormRequest("main-stage")
 
 
-def test_slack_html_entities_are_turned_back_into_what_was_typed():
-    parsed = parse_command(f"{ROOM} viewer42 &lt;!channel&gt; &amp; friends")
-    assert parsed.reason == "<!channel> & friends"
-    assert unescape_slack("&amp;lt;") == "&lt;"
+def test_slack_html_entities_are_turned_back_into_what_was_typed_exactly_once():
+    parsed = parse_command(f"{ROOM} a&amp;b&lt;c&gt; &lt;!channel&gt; &amp; friends &amp;lt;")
+    assert parsed.user_ids == ("a&b<c>",)
+    assert parsed.reason == "<!channel> & friends &lt;"  # a typed "&lt;" stays as typed
+    assert command_as_typed("room a&amp;b &amp;amp;") == "room a&b &amp;"
 
 
 def test_missing_user_names_the_field():
@@ -109,18 +110,12 @@ def test_any_text_parses_to_one_of_the_results(text):
 
 @given(
     st.text(min_size=1, max_size=128).filter(
-        lambda s: (
-            s.strip() == s
-            and s.isprintable()
-            and " " not in s
-            and s[0] not in "\"'\u201c\u2018"
-            and "&" not in s
-            and "," not in s
-        )
+        lambda s: s.strip() == s and s.isprintable() and " " not in s and s[0] not in "\"'\u201c\u2018" and "," not in s
     )
 )
 def test_any_visible_user_id_round_trips(user):
-    assert parse_command(f"{ROOM} {user}") == KickOrder(ROOM, (user,), None)
+    as_slack_sends = user.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert parse_command(f"{ROOM} {as_slack_sends}") == KickOrder(ROOM, (user,), None)
 
 
 def test_history_takes_a_user_or_a_room_and_an_optional_count():
@@ -175,3 +170,82 @@ def test_direction_and_zero_width_characters_are_refused_where_they_could_disgui
     assert parse_command(f"{ROOM} viewer spam \u202e").field == "reason"
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # joined emoji stay allowed
     assert parse_command(f"{ROOM} {family}").user_ids == (family,)
+
+
+def test_a_list_goes_on_after_a_comma_with_or_without_spaces():
+    for users in ("raider1, raider2, raider3", "raider1,raider2,  raider3", "raider1 , raider2 ,raider3"):
+        assert parse_command(f"{ROOM} {users} raid") == KickOrder(ROOM, ("raider1", "raider2", "raider3"), "raid")
+    assert parse_command(f'{ROOM} "viewer one", viewer2 spam, again').user_ids == ("viewer one", "viewer2")
+    assert parse_command(f"{ROOM} raider1, raider2 spam, and more").reason == "spam, and more"
+
+
+def test_slack_links_and_emails_are_read_as_what_was_typed():
+    for sent, meant in (
+        ("<mailto:troll@example.com|troll@example.com>", "troll@example.com"),
+        ("<mailto:troll@example.com>", "troll@example.com"),
+        ("<http://troll.tv|troll.tv>", "troll.tv"),
+        ("<https://x.tv/u?a=1&amp;b=2>", "https://x.tv/u?a=1&b=2"),
+    ):
+        assert parse_command(f"{ROOM} {sent} spam") == KickOrder(ROOM, (meant,), "spam"), sent
+    listed = parse_command(f"{ROOM} <mailto:a@x.io|a@x.io>, <mailto:b@x.io|b@x.io>,c raid")
+    assert listed.user_ids == ("a@x.io", "b@x.io", "c") and listed.reason == "raid"
+    assert parse_command("history <mailto:a@x.io|a@x.io> 5").user_id == "a@x.io"
+    assert parse_command("<http://main.stage|main.stage> viewer").room == "main.stage"
+
+
+def test_a_slack_mention_where_an_id_belongs_is_refused_naming_the_field_and_the_mention():
+    for sent, described in (
+        ("<@U0123|dana>", "Slack member \u201c@dana\u201d (U0123)"),
+        ("<@U0123>", "Slack member \u201c@U0123\u201d (U0123)"),
+        ("<#C0123|general>", "Slack channel \u201c#general\u201d (C0123)"),
+        ("<!subteam^S0123|@mods>", "Slack user group \u201c@mods\u201d (S0123)"),
+        ("<!subteam^S0123>", "Slack user group \u201c@S0123\u201d (S0123)"),
+        ("<!here>", "Slack mention \u201c@here\u201d"),
+        ("<!channel>", "Slack mention \u201c@channel\u201d"),
+        ("<!everyone>", "Slack mention \u201c@everyone\u201d"),
+    ):
+        parsed = parse_command(f"{ROOM} viewer1,{sent} spam")
+        assert isinstance(parsed, ParseError) and parsed.field == "user", sent
+        assert parsed.message.startswith("User ID must be") and described in parsed.message, parsed.message
+        room = parse_command(f"{sent} viewer1")
+        assert isinstance(room, ParseError) and room.field == "room" and described in room.message, sent
+        history = parse_command(f"history {sent}")
+        assert isinstance(history, ParseError) and described in history.message, sent
+
+
+def test_markup_in_a_reason_becomes_the_words_it_showed():
+    parsed = parse_command(
+        f"{ROOM} viewer1 ping <!here> and <@U0123|dana> in <#C0123|general>, see <http://x.tv|x.tv> "
+        "<!date^1392734382^{date}|Feb 18, 2014>"
+    )
+    assert parsed.reason == "ping @here and @dana in #general, see x.tv Feb 18, 2014"
+    assert command_as_typed(f"{ROOM} <mailto:t@x.io|t@x.io> <!channel> &amp;") == f"{ROOM} t@x.io @channel &"
+
+
+def test_a_lone_surrogate_is_refused_in_every_field_and_cleaned_on_record():
+    for text, field in (
+        (f"{ROOM} vie\ud800wer", "user"),
+        (f"{ROOM} viewer1, \udfff spam", "user"),
+        (f"{ROOM} viewer spam \ud800", "reason"),
+        ("ma\ud800in viewer", "room"),
+        ("history vie\udc00wer", "user"),
+    ):
+        parsed = parse_command(text)
+        assert isinstance(parsed, ParseError) and parsed.field == field, text
+        assert "lone surrogate" in parsed.message and "\ufffd" in parsed.message, parsed.message
+        assert command_as_typed(text).encode("utf-8")  # storable
+
+
+def test_a_lone_surrogate_in_a_modal_field_is_refused_naming_the_field():
+    import pytest
+
+    from bot.kick.request import InvalidField, validate_reason, validate_room_reference, validate_users
+
+    for check, field in (
+        (lambda: validate_reason("bad \ud800 reason"), "reason"),
+        (lambda: validate_users(["ok", "a\udbffb"]), "user"),
+        (lambda: validate_room_reference("arn:aws:ivschat:us-west-2:1:room/\ud800"), "room"),
+    ):
+        with pytest.raises(InvalidField) as refused:
+            check()
+        assert refused.value.field == field and "lone surrogate" in refused.value.message

@@ -252,3 +252,19 @@ def test_a_re_add_heard_by_another_process_lets_the_modal_open_where_the_removal
     assert not heard_removal.check_before_modal("UGRP").allowed
     heard_add.apply_change("SMODS", added=["UGRP"], removed=[], at=clock.now + 2, event_id="Ev2")
     assert heard_removal.check_before_modal("UGRP").allowed and heard_removal.check_before_options("UGRP").allowed
+
+
+def test_someone_an_outdated_listing_refuses_is_not_kept_waiting_for_slack():
+    group, clock = Group(["UGRP"]), Clock()
+    d = directory(group, clock)
+    assert d.check("UOUTSIDER", wait=5).standing is Standing.NOT_MODERATOR
+    clock.now += 61  # the listing is now too old for a decisive check
+    group.release.clear()  # and Slack stops answering for 5 s
+    group.members.add("UOUTSIDER")  # what it would answer then
+    try:
+        # Had it waited the 10 s asked for, the fetch would have come back naming the user.
+        assert d.check_decisive("UOUTSIDER", wait=10).standing is Standing.NOT_MODERATOR
+        assert d.check_decisive("UGRP", wait=0.2).standing is Standing.UNKNOWN  # a grant still needs Slack
+    finally:
+        group.release.set()
+    assert group.calls == 2  # one refresh shared by both
