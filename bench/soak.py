@@ -91,7 +91,7 @@ class Plan:
     aim_every: int = 2  # every n-th kill waits for an audit post Slack accepted and the bot has not recorded
     quiet_kills: bool = False  # kill right after a kick's outcome is recorded, with no post in Slack's hands
     chaos: Chaos = Chaos()
-    drain_seconds: float = 240.0  # interrupted kicks are posted 2 min after they started; claims expire in 1
+    drain_seconds: float = 240.0  # interrupted kicks are posted after a minute of silence; claims lapse in 12 s
     budget_seconds: float = 540.0  # the kicks themselves; anything not attempted by then is a failure
 
 

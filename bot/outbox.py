@@ -2,7 +2,13 @@
 
 The thread that handled a kick posts at once. If that fails (Slack down, the bot not in the channel) or the
 process dies first, the case stays undelivered in the store and this outbox posts it later, backing off
-between tries; several instances sharing a store take turns through a claim with an expiry.
+between tries; several instances sharing a store take turns through a claim with an expiry. The claim is short
+and renewed for as long as its post is in flight (bot.leases), so a process killed in mid-post leaves a claim
+that lapses within CLAIM, and a restart posts the record (or finds it in the channel) within seconds.
+
+A kick's case stays pending while DisconnectUser runs, however long a raid takes; its thread beats on the case
+(running()), and only a pending case silent for STALE_AFTER is taken for the work of a dead process and posted
+as interrupted.
 
 Refused and invalid attempts, which any member can make as fast as they can type, are never posted by the
 thread that handled them: the outbox's own thread posts them, after every kick that is due (a sweep gives way to
@@ -14,21 +20,27 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from .delivery import Posted
 from .kick.audit import AuditRecord, audit_record, summary_record
 from .kick.cases import AuditPost, Case, CaseStore
 from .kick.flood import FLOOD_PRONE, PostAlone, admit
+from .leases import LeaseKeeper
 
 log = logging.getLogger(__name__)
 
-CLAIM = timedelta(seconds=60)
+# Claims and heartbeats are renewed this often while their work runs.
+RENEW_SECONDS = 4.0
+# A claim outlives two missed renewals; a dead process's claim lapses within this, so with a sweep every
+# SWEEP_SECONDS a restart posts (or finds) the record within CLAIM + SWEEP_SECONDS of the kill.
+CLAIM = timedelta(seconds=12)
 BACKOFF_SECONDS = (5, 15, 30, 60, 120, 300)
-# Longer than any kick can take (role check 20 s, DisconnectUser with retries ~40 s): a case still pending
-# after this belonged to a process that died before AWS answered.
-STALE_AFTER = timedelta(minutes=2)
+# A pending case whose kick has not beaten for this long (15 missed heartbeats: a store that stops answering
+# for a while is not a dead process) belonged to a process that died before AWS answered.
+STALE_AFTER = timedelta(minutes=1)
 INTERRUPTED = (
     "The bot stopped while IVS Chat was handling this kick, so its outcome is unknown; disconnecting again is harmless."
 )
@@ -55,8 +67,14 @@ class AuditOutbox:
         find: Find,
         clock: Callable[[], datetime] = _now,
         sleep: Callable[[float], object] | None = None,
+        *,
+        leases: LeaseKeeper | None = None,
+        claim: timedelta = CLAIM,
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self._store, self._channel, self._post, self._find, self._clock = store, channel, post, find, clock
+        self._leases = leases or LeaseKeeper(RENEW_SECONDS)
+        self._claim, self._stale_after = claim, stale_after
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._sleep = sleep or self._stopping.wait
@@ -72,17 +90,43 @@ class AuditOutbox:
         outcome = self._deliver(case)
         return outcome if isinstance(outcome, str) else None
 
+    @contextmanager
+    def running(self, case: Case) -> Iterator[None]:
+        """Beat on a pending case while its kick runs in the `with` block, so no sweep in any process sharing the
+        store takes it for dead, however long the raid takes. The beats end with the block or the outcome."""
+        with self._leases.hold(lambda: self._store.keep_alive(case.number, self._clock())):
+            yield
+
     def _deliver(self, case: Case) -> bool | str:
         """True when this call posted the record (or found it posted), False when it had nothing to post, else
         why Slack did not take it."""
         now = self._clock()
-        claimed = self._store.claim_delivery(case.number, now, now + CLAIM)
+        until = now + self._claim
+        claimed = self._store.claim_delivery(case.number, now, until)
         if claimed is None:
             return False  # already posted, or another thread or instance is posting it
+        with self._leases.hold(self._renewal(case.number, until)):
+            return self._post_claimed(claimed, now)
+
+    def _renewal(self, number: int, until: datetime) -> Callable[[], bool]:
+        """Extends the claim taken until `until` while it is still this process's."""
+        held = [until]
+
+        def renew() -> bool:
+            longer = self._clock() + self._claim
+            if not self._store.renew_claim(number, held[0], longer):
+                return False
+            held[0] = longer
+            return True
+
+        return renew
+
+    def _post_claimed(self, claimed: Case, now: datetime) -> bool | str:
+        """_deliver's work once the claim is held (and kept alive)."""
         earlier = self._find(claimed) if claimed.audit_tries > 1 else None
         if earlier:  # an earlier try reached Slack though its answer never came back: record it, don't repost
             self._mark_delivered(claimed, earlier)
-            log.info("audit post found", extra={"fields": {"case": case.number, "message_ts": earlier}})
+            log.info("audit post found", extra={"fields": {"case": claimed.number, "message_ts": earlier}})
             return True
         covered = [claimed]
         if claimed.summarised_in == claimed.number:
@@ -100,14 +144,16 @@ class AuditOutbox:
         if posted.ts:
             for each in covered:
                 self._store.mark_delivered(each.number, AuditPost(self._channel, posted.ts))
-            log.info("audit posted", extra={"fields": {"case": case.number, "message_ts": posted.ts,
+            log.info("audit posted", extra={"fields": {"case": claimed.number, "message_ts": posted.ts,
                                                        "covers": len(covered)}})  # fmt: skip
             return True
         # The store counts the tries (claims), so no per-case count is kept here for cases anyone can open.
         retry_in = BACKOFF_SECONDS[min(claimed.audit_tries, len(BACKOFF_SECONDS)) - 1]
         error = posted.error or "Slack did not accept the post."
-        self._store.note_delivery_failure(case.number, error, now + timedelta(seconds=retry_in))
-        log.warning("audit post queued", extra={"fields": {"case": case.number, "error": error, "retry_in": retry_in}})
+        self._store.note_delivery_failure(claimed.number, error, now + timedelta(seconds=retry_in))
+        log.warning(
+            "audit post queued", extra={"fields": {"case": claimed.number, "error": error, "retry_in": retry_in}}
+        )
         return error
 
     def _mark_delivered(self, case: Case, ts: str) -> None:
@@ -137,7 +183,7 @@ class AuditOutbox:
         """One sweep: mark dead attempts interrupted, post what is due, kicks first. Returns how many were posted
         (a summary counts once)."""
         now = self._clock()
-        self._store.interrupt_stale(now - STALE_AFTER, INTERRUPTED)
+        self._store.interrupt_stale(now - self._stale_after, INTERRUPTED)
         posted = 0
         for case in self._store.due_deliveries(now):
             if case.status in FLOOD_PRONE or case.summarised_in:
@@ -159,6 +205,7 @@ class AuditOutbox:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout)
+        self._leases.stop()
 
     def _run(self) -> None:
         while not self._stopping.is_set():

@@ -87,7 +87,8 @@ def test_with_a_role_to_assume_the_bots_own_identity_keeps_the_look_ups_and_the_
 
 
 def _dynamodb_actions_called() -> set[str]:
-    """The IAM actions DynamoCaseStore needs: each client call, and each kind of write inside a transaction."""
+    """The IAM actions DynamoCaseStore needs: each client call, direct or by name, and each kind of write inside a
+    transaction."""
     model = botocore.session.get_session().get_service_model("dynamodb")
     operation = {botocore.xform_name(name): name for name in model.operation_names}
     source = (ROOT / "bot/store/dynamodb.py").read_text()
@@ -97,6 +98,8 @@ def _dynamodb_actions_called() -> set[str]:
         for node in ast.walk(store)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in operation
     }
+    # and operations called by name (getattr(self._client, "batch_write_item"))
+    called |= {n.value for n in ast.walk(store) if isinstance(n, ast.Constant) and n.value in operation}
     actions = {f"dynamodb:{operation[name]}" for name in called if name != "transact_write_items"}
     kinds = {"Put", "Update", "Delete", "ConditionCheck"}  # what TransactWriteItems may hold
     keys = (key for node in ast.walk(store) if isinstance(node, ast.Dict) for key in node.keys)

@@ -137,6 +137,10 @@ class CaseStore(Protocol):
         """Take the right to post this case's audit record until `until`, counting the try; None if posted or
         claimed elsewhere."""
 
+    def renew_claim(self, number: int, held_until: datetime, until: datetime) -> bool:
+        """Extend a claim this process holds (its expiry is still `held_until`) to `until`; False, changing
+        nothing, when the claim is no longer this process's (released, posted, or lapsed and taken by another)."""
+
     def mark_delivered(self, number: int, post: AuditPost) -> None: ...
 
     def note_delivery_failure(self, number: int, error: str, retry_at: datetime) -> None: ...
@@ -162,8 +166,13 @@ class CaseStore(Protocol):
     def summarised(self, lead: int) -> list[Case]:
         """The cases the summary led by `lead` covers, the lead included, by number."""
 
-    def interrupt_stale(self, started_before: datetime, detail: str) -> list[Case]:
-        """Cases still pending since before `started_before` belonged to a process that died mid-kick."""
+    def keep_alive(self, number: int, at: datetime) -> bool:
+        """Note that the kick of a pending case is still running at `at` (its heartbeat); False once the case is
+        no longer pending."""
+
+    def interrupt_stale(self, silent_since: datetime, detail: str) -> list[Case]:
+        """Mark interrupted, and return, the pending cases with no sign of life (heartbeat, else creation) since
+        `silent_since`: their process died mid-kick. A case whose kick still beats is never touched."""
 
     def history(self, *, user_id: str | None = None, room_arn: str | None = None, limit: int = 10) -> list[Case]:
         """Newest first."""

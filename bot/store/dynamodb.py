@@ -7,6 +7,7 @@ Every item is keyed (pk, sk) with sk a number, so one layout serves every lookup
     pk = "SUB#<key>",      sk = 0   which case a modal submission became (written only if absent)
     pk = "USER#<user id>", sk = n   history by IVS user: one item per user named in case n
     pk = "ROOM#<arn>",     sk = n   history by room
+    pk = "DRAFT#<key>",    sk = 0   a confirmation modal's draft (a raid's user IDs), gone after its TTL
     pk = "GROUP#<group id>#<user id>", sk = 0   the moderator group's latest change for that user
     pk = "SUMMARY#<lead>", sk = n   case n is covered by the summary post of case <lead> (kick.flood)
     pk = "GATE#<member>",  sk = 0   a member's audit gate: their recent refused and invalid audit posts
@@ -15,10 +16,16 @@ Two sparse global secondary indexes hold only the cases the outbox has to look a
 whole table: `undelivered` (cases whose audit post Slack has not yet accepted, by due time) and `pending`
 (cases still waiting for AWS, by creation time). A case carries the index's key attribute only while it
 belongs there. Times are ISO-8601 UTC strings with microseconds, which sort as text.
+
+A raid names up to 500 users, and a transaction holds at most 100 items, so history items are not written in
+the case's transaction: they are put (idempotently, in batches) before the case is written and deleted after
+it changes, and history keeps only the cases that still name the user or room. A process that dies in between
+leaves at most an item pointing at a case that does not name it, or at no case: history skips both.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -44,6 +51,10 @@ UNDELIVERED_INDEX = "undelivered"
 PENDING_INDEX = "pending"
 IN_INDEX = "Y"  # the value of a sparse index's key attribute while the case belongs there
 BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25  # DynamoDB's most items in one BatchWriteItem
+BATCH_TRIES = 10  # rounds of a batch request while DynamoDB leaves part of it unprocessed (throttled)
+# The attribute a DynamoDB TTL deletes drafts by (epoch seconds); create_table enables it.
+TTL_ATTRIBUTE = "expires_epoch"
 TRANSACTION_TRIES = 3
 GATE_TRIES = 10  # compare-and-set rounds on a member's audit gate before giving up (each is one read, one write)
 R = TypeVar("R")
@@ -55,7 +66,8 @@ _deserializer = TypeDeserializer()
 
 
 def create_table(client: DynamoClient, table_name: str) -> None:
-    """Create the case table with its indexes (on-demand billing) and return once it is active.
+    """Create the case table with its indexes (on-demand billing), wait until it is active, and enable the TTL
+    that deletes expired drafts (on `expires_epoch`; cases never carry it).
 
     Deletion protection is on because the table is the audit trail; turn it off by hand to drop it.
     """
@@ -84,6 +96,9 @@ def create_table(client: DynamoClient, table_name: str) -> None:
         ],
     )
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
+    client.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+    )
 
 
 def _time(value: datetime) -> str:
@@ -192,7 +207,8 @@ class DynamoCaseStore:
     # -- writing ---------------------------------------------------------------------------
 
     def save_draft(self, key: str, payload: str, expires_at: datetime) -> None:
-        """A `DRAFT#<key>` item; `expires_epoch` suits a DynamoDB TTL on that attribute to sweep old drafts."""
+        """A `DRAFT#<key>` item; the table's TTL on `expires_epoch` deletes it some time after it expires (until
+        then load_draft refuses it by `expires_at`)."""
         self._client.put_item(
             TableName=self.table_name,
             Item=_serialize(
@@ -201,7 +217,7 @@ class DynamoCaseStore:
                     "sk": 0,
                     "payload": payload,
                     "expires_at": _time(expires_at),
-                    "expires_epoch": int(expires_at.timestamp()),
+                    TTL_ATTRIBUTE: int(expires_at.timestamp()),
                 }
             ),
         )
@@ -239,8 +255,8 @@ class DynamoCaseStore:
             "undelivered": IN_INDEX,
             "pending": IN_INDEX if new.status is Status.PENDING else None,
         }
+        self._index(number, add=_index_keys(new.room_arn, new.user_ids))
         writes = [self._put(item)]
-        writes += [self._put({"pk": pk, "sk": number}) for pk in _index_keys(new.room_arn, new.user_ids)]
         if not new.submission_key:
             self._client.transact_write_items(TransactItems=writes)
             return _case(item), True
@@ -289,19 +305,12 @@ class DynamoCaseStore:
                 "room_name": room_name,
             }
         )
-        change = {"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)}
-        if old == new:
-            return self._found(number, self._update(change))
-        writes = [{"Update": {"TableName": self.table_name, **change}}]
-        writes += [{"Delete": {"TableName": self.table_name, "Key": _key(pk, number)}} for pk in old - new]
-        writes += [self._put({"pk": pk, "sk": number}) for pk in new - old]
-        try:
-            self._client.transact_write_items(TransactItems=writes)
-        except self._client.exceptions.TransactionCanceledException as error:
-            if _cancelled_by(error) == "ConditionalCheckFailed":
-                raise CaseNotFound(number) from error
-            raise
-        return self._require(number)
+        self._index(number, add=new - old)
+        case = self._found(
+            number, self._update({"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)})
+        )
+        self._index(number, remove=old - new)
+        return case
 
     def claim_delivery(self, number: int, now: datetime, until: datetime) -> Case | None:
         # None when posted, without an outcome yet, claimed by someone else, or no such case.
@@ -318,6 +327,21 @@ class DynamoCaseStore:
             }
         )
 
+    def renew_claim(self, number: int, held_until: datetime, until: datetime) -> bool:
+        return (
+            self._update(
+                {
+                    "Key": _key(CASES, number),
+                    **_expression(
+                        {"until": _time(until), "held": _time(held_until)},
+                        UpdateExpression="SET #claimed_until = :until",
+                        ConditionExpression="attribute_not_exists(#audit_ts) AND #claimed_until = :held",
+                    ),
+                }
+            )
+            is not None
+        )
+
     def mark_delivered(self, number: int, post: AuditPost) -> None:
         fields = {"audit_channel": post.channel, "audit_ts": post.ts}
         gone = {"audit_error": None, "audit_due_at": None, "claimed_until": None, "undelivered": None}
@@ -329,25 +353,35 @@ class DynamoCaseStore:
         update, values = _set_or_remove({"audit_error": error, "audit_due_at": _time(retry_at), "claimed_until": None})
         self._update({"Key": _key(CASES, number), **self._exists(values, UpdateExpression=update)})
 
-    def interrupt_stale(self, started_before: datetime, detail: str) -> list[Case]:
-        stale = self._query(
+    def keep_alive(self, number: int, at: datetime) -> bool:
+        beat = _expression(
+            {"at": _time(at), "pending": Status.PENDING.value},
+            UpdateExpression="SET #alive_at = :at",
+            ConditionExpression="#status = :pending",
+        )
+        return self._update({"Key": _key(CASES, number), **beat}) is not None
+
+    def interrupt_stale(self, silent_since: datetime, detail: str) -> list[Case]:
+        # The index finds the pending cases created before then; the update's condition skips each that beat since.
+        candidates = self._query(
             IndexName=PENDING_INDEX,
             **_expression(
-                {"in": IN_INDEX, "before": _time(started_before)},
+                {"in": IN_INDEX, "before": _time(silent_since)},
                 KeyConditionExpression="#pending = :in AND #created_at < :before",
             ),
         )
         update, values = _set_or_remove({"status": Status.INTERRUPTED.value, "detail": detail, "pending": None})
         interrupted = []
-        for item in stale:
+        for item in candidates:
             case = self._update(
                 {
                     "Key": _key(CASES, int(item["sk"])),
-                    # Only if still pending: an outcome that lands meanwhile is kept, not overwritten.
+                    # Only if still pending and silent: an outcome or a heartbeat that lands meanwhile is kept.
                     **_expression(
-                        values | {"was": Status.PENDING.value},
+                        values | {"was": Status.PENDING.value, "before": _time(silent_since)},
                         UpdateExpression=update,
-                        ConditionExpression="#status = :was",
+                        ConditionExpression="#status = :was"
+                        " AND (attribute_not_exists(#alive_at) OR #alive_at < :before)",
                     ),
                 }
             )
@@ -500,10 +534,14 @@ class DynamoCaseStore:
         entries = self._query(
             ConsistentRead=True,
             ScanIndexForward=False,
-            limit=limit,
+            Limit=limit,  # a page; more only when some entries are left over from a crash (see the module)
             **_expression({"pk": collection}, KeyConditionExpression="#pk = :pk"),
         )
-        return self._load_many(int(entry["sk"]) for entry in entries)
+        found: list[Case] = []
+        while len(found) < limit and (page := list(itertools.islice(entries, limit))):
+            cases = self._load_many(int(entry["sk"]) for entry in page)
+            found += [c for c in cases if (user_id in c.user_ids if user_id is not None else c.room_arn == room_arn)]
+        return found[:limit]
 
     def export(self, since: datetime | None = None) -> Iterator[Case]:
         """Reads every case (not the index items) in number order, a page at a time."""
@@ -569,6 +607,28 @@ class DynamoCaseStore:
             raise CaseNotFound(number)
         return case
 
+    def _index(self, number: int, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """Put, or delete, case `number`'s items in the history collections named (`USER#…`, `ROOM#…`), in
+        batches of BATCH_WRITE_LIMIT. Both are idempotent, so a retry or a second writer changes nothing."""
+        requests = [{"PutRequest": {"Item": _serialize({"pk": pk, "sk": number})}} for pk in sorted(add)]
+        requests += [{"DeleteRequest": {"Key": _key(pk, number)}} for pk in sorted(remove)]
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            batch = {self.table_name: requests[start : start + BATCH_WRITE_LIMIT]}
+            for _ in self._batched("batch_write_item", batch, "UnprocessedItems"):
+                pass
+
+    def _batched(self, operation: str, request: Item, unprocessed: str) -> Iterator[Item]:
+        """Send a batch request, then again whatever DynamoDB left unprocessed (throttled), backing off as it
+        asks; yields each answer. RuntimeError when part of it is still unprocessed after BATCH_TRIES rounds."""
+        for attempt in range(BATCH_TRIES):
+            answer = getattr(self._client, operation)(RequestItems=request)
+            yield answer
+            request = answer.get(unprocessed) or {}
+            if not request:
+                return
+            time.sleep(min(0.05 * 2**attempt, 2.0))
+        raise RuntimeError(f"DynamoDB kept part of a {operation} unprocessed after {BATCH_TRIES} tries")
+
     def _put(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """A transaction Put that never overwrites: no item this store creates is ever created twice."""
         return {
@@ -611,15 +671,8 @@ class DynamoCaseStore:
         for start in range(0, len(wanted), BATCH_GET_LIMIT):
             keys = [_key(CASES, number) for number in wanted[start : start + BATCH_GET_LIMIT]]
             request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
-            for attempt in range(10):
-                answer = self._client.batch_get_item(RequestItems=request)
+            for answer in self._batched("batch_get_item", request, "UnprocessedKeys"):
                 for item in answer["Responses"].get(self.table_name, []):
                     case = _case(_deserialize(item))
                     found[case.number] = case
-                request = answer.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 2.0))  # throttled: DynamoDB asks callers to back off
-            else:
-                raise RuntimeError(f"DynamoDB kept {len(request[self.table_name]['Keys'])} case reads unprocessed")
         return [found[number] for number in wanted if number in found]

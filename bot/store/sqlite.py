@@ -89,6 +89,9 @@ MIGRATIONS: tuple[str, ...] = (
         summary_ends  TEXT
     );
     """,
+    """
+    ALTER TABLE cases ADD COLUMN alive_at TEXT;
+    """,
 )
 # Not posted alone: left to a summary whose lead is another case.
 _MEMBER = "summarised_in IS NOT NULL AND summarised_in != number"
@@ -230,6 +233,16 @@ class SqliteCaseStore:
             ).rowcount
             return self._load(number) if claimed else None
 
+    def renew_claim(self, number: int, held_until: datetime, until: datetime) -> bool:
+        with self._lock:
+            return bool(
+                self._db.execute(
+                    """UPDATE cases SET audit_claimed_until = ?
+                       WHERE number = ? AND audit_ts IS NULL AND audit_claimed_until = ?""",
+                    (_time(until), number, _time(held_until)),
+                ).rowcount
+            )
+
     def mark_delivered(self, number: int, post: AuditPost) -> None:
         with self._lock:
             self._db.execute(
@@ -245,10 +258,19 @@ class SqliteCaseStore:
                 (error, _time(retry_at), number),
             )
 
-    def interrupt_stale(self, started_before: datetime, detail: str) -> list[Case]:
+    def keep_alive(self, number: int, at: datetime) -> bool:
+        with self._lock:
+            return bool(
+                self._db.execute(
+                    "UPDATE cases SET alive_at = ? WHERE number = ? AND status = 'pending'", (_time(at), number)
+                ).rowcount
+            )
+
+    def interrupt_stale(self, silent_since: datetime, detail: str) -> list[Case]:
         with self._lock, self._transaction():
             rows = self._db.execute(
-                "SELECT number FROM cases WHERE status = 'pending' AND created_at < ?", (_time(started_before),)
+                "SELECT number FROM cases WHERE status = 'pending' AND coalesce(alive_at, created_at) < ?",
+                (_time(silent_since),),
             ).fetchall()
             for row in rows:
                 self._db.execute(

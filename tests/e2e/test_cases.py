@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -70,6 +71,48 @@ def test_a_bot_killed_between_the_kick_and_the_audit_post_posts_it_once_after_re
     assert len(bot.ivs.disconnects()) == 1  # nobody was kicked twice
     code, out, _ = BotProcess(restarted.process.env, restarted.process.workdir).run_to_exit("audit", "pending")
     assert "No audit posts are waiting" in out
+
+
+def kill_in_mid_post_then_restart(start_bot, **env):
+    """Kill the bot while Slack holds the answer to its audit post (the post itself was taken), restart it on the
+    same store, and return the restarted bot once it has settled that post (20 s: the bound on recovery)."""
+    bot = start_bot("http", **env)
+    bot.slack.set_delay("chat.postMessage", 60)
+    _, trigger_id, _ = bot.command(f"{ROOM} viewer42 spam")
+    bot.submit(bot.opened_view(trigger_id), "spam")
+    bot.slack.wait_for_calls("chat.postMessage", 1, timeout=15)
+    bot.process.kill()
+    bot.slack.set_delay("chat.postMessage", 0)
+    restarted = start_bot("http", workdir=bot.process.workdir, **env)
+    cli = BotProcess(restarted.process.env, restarted.process.workdir)
+    restarted.slack.wait_for(lambda: "No audit posts are waiting" in cli.run_to_exit("audit", "pending")[1], timeout=20)
+    return restarted
+
+
+def test_a_bot_killed_in_mid_post_settles_the_post_soon_after_restart_and_posts_it_once(start_bot):
+    restarted = kill_in_mid_post_then_restart(start_bot)
+    assert '"msg": "audit post found"' in restarted.process.logs()  # found in the channel, not posted again
+    [post] = restarted.audit_posts()
+    assert "Case #1 · Kicked" in post["text"] and len(restarted.ivs.disconnects()) == 1
+
+
+def test_a_raid_longer_than_any_silence_is_never_taken_for_dead_and_posts_its_outcome(start_bot):
+    """The raid's start is moved an hour back in the store once it has beaten, as if it had been kicking that long;
+    the outbox's sweeps meanwhile must judge it by its heartbeat, not its age."""
+    bot = start_bot("http", IVS_KICK_DISCONNECT_TPS="2")
+    users = [f"raider{i}" for i in range(30)]  # 15 s at two a second
+    _, trigger_id, response_url = bot.command(f"{ROOM} {','.join(users)} raid")
+    bot.submit(bot.opened_view(trigger_id), "raid")
+    db = sqlite3.connect(bot.process.workdir / "ivs-kick.db", timeout=30)
+    beat = "SELECT 1 FROM cases WHERE number = 1 AND status = 'pending' AND alive_at IS NOT NULL"
+    bot.slack.wait_for(lambda: db.execute(beat).fetchone() is not None, timeout=20)
+    with db:
+        db.execute("UPDATE cases SET created_at = ? WHERE number = 1", ("2000-01-01T00:00:00.000000+00:00",))
+    bot.slack.wait_for(lambda: any("Case #1" in r for r in bot.replies(response_url)), timeout=60)
+    assert "Disconnected all 30 viewers" in bot.replies(response_url)[-1]
+    [post] = bot.audit_posts()
+    assert "Case #1 · Kicked" in post["text"] and "Outcome unknown" not in post["text"]
+    assert db.execute("SELECT status FROM cases WHERE number = 1").fetchone() == ("kicked",)
 
 
 def test_an_audit_channel_that_refuses_keeps_the_post_pending_until_fixed(start_bot, slack):

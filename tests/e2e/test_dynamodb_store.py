@@ -10,6 +10,7 @@ import pytest
 from .aws_moto import MotoServer, dynamodb_table
 from .conftest import GROUP, GROUP_MODERATOR, ROOM
 from .harness import BotProcess, event_payload
+from .test_cases import kill_in_mid_post_then_restart
 
 TABLE = "ivs-kick-cases"
 
@@ -89,3 +90,23 @@ def test_a_burst_of_refusals_is_capped_with_the_dynamodb_store_too(start_bot, dy
         and waiting.startswith("#11\t")
         and waiting.endswith("summary of 2 attempts, posted when its minute ends")
     )
+
+
+def test_a_raid_of_500_viewers_is_recorded_and_in_each_viewers_history(start_bot, dynamodb_env):
+    bot = start_bot("http", IVS_KICK_DISCONNECT_TPS="99", **dynamodb_env)
+    users = [f"raider-{i:03d}" for i in range(500)]
+    _, trigger_id, response_url = bot.command(f"{ROOM} {','.join(users)}")
+    bot.submit(bot.opened_view(trigger_id), "raid")
+    bot.slack.wait_for(lambda: any("Case #1" in r for r in bot.replies(response_url)), timeout=60)
+    assert "Disconnected all 500 viewers" in bot.replies(response_url)[-1]
+    assert "Case #1 · Kicked" in bot.audit_posts()[0]["text"]
+    _, _, history_url = bot.command("history raider-499")
+    assert "Last 1 case for IVS user raider-499" in bot.wait_reply(history_url)
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "export")
+    [case] = [line for line in out.splitlines() if line.startswith("{")]
+    assert code == 0 and case.count('"user_id"') == 500
+
+
+def test_a_bot_killed_in_mid_post_settles_the_post_soon_after_restart_with_the_dynamodb_store(start_bot, dynamodb_env):
+    restarted = kill_in_mid_post_then_restart(start_bot, **dynamodb_env)
+    assert '"msg": "audit post found"' in restarted.process.logs() and len(restarted.audit_posts()) == 1

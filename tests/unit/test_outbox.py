@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 from bot.delivery import Posted
 from bot.kick.cases import NewCase, Status, Target
-from bot.outbox import PACE_SECONDS, STALE_AFTER, SWEEP_SECONDS, AuditOutbox
+from bot.leases import LeaseKeeper
+from bot.outbox import CLAIM, PACE_SECONDS, STALE_AFTER, SWEEP_SECONDS, AuditOutbox
 from bot.store.sqlite import SqliteCaseStore
 
 T0 = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
@@ -201,3 +202,74 @@ def test_a_summary_whose_answer_was_lost_is_found_not_posted_again(tmp_path):
     clock.now += timedelta(seconds=5)
     assert outbox.deliver_due() == 1 and len(slack.posted) == 10
     assert store.get(12).audit_post.ts == "1700000000.000777" and store.undelivered() == []
+
+
+def test_a_claim_is_renewed_while_its_post_is_in_flight_so_no_other_process_takes_it(tmp_path):
+    store, slack, clock, _ = setup(tmp_path)
+    keeper = LeaseKeeper(every=3600)  # renewed by hand below, as the keeper's thread would
+    other = AuditOutbox(store, "C0AUDIT", slack, lambda case: None, clock)  # another process on the same store
+    case = kicked_case(store)
+    swept_meanwhile = []
+
+    def slow_post(record):
+        for _ in range(3):  # Slack takes three claims' time to answer; the poster's process lives on
+            clock.now += CLAIM - timedelta(seconds=1)
+            keeper.renew_all()
+            swept_meanwhile.append(other.deliver_due())
+        return slack(record)
+
+    posting = AuditOutbox(store, "C0AUDIT", slow_post, lambda case: None, clock, leases=keeper)
+    assert posting.deliver(case) is None
+    assert swept_meanwhile == [0, 0, 0] and len(slack.posted) == 1
+    assert store.get(case.number).audit_post is not None
+
+
+def test_a_claim_left_by_a_process_killed_in_mid_post_lapses_within_the_claim_and_is_found_not_reposted(tmp_path):
+    in_channel = {}
+    store, slack, clock, outbox = setup(tmp_path, find=lambda case: in_channel.get(case.number))
+    case = kicked_case(store)
+    assert store.claim_delivery(case.number, T0, T0 + CLAIM)  # the killed process's claim, never renewed again
+    in_channel[case.number] = "1700000000.000099"  # Slack had taken its post
+    clock.now = T0 + timedelta(seconds=5)
+    assert outbox.deliver_due() == 0  # the claim still runs
+    clock.now = T0 + CLAIM + timedelta(microseconds=1)
+    assert outbox.deliver_due() == 1 and slack.posted == []
+    assert store.get(case.number).audit_post.ts == "1700000000.000099"
+    assert CLAIM + timedelta(seconds=SWEEP_SECONDS) <= timedelta(seconds=20)  # a restart's bound, whatever the sweep
+
+
+def pending_case(store, users=("v",)):
+    case, _ = store.open_case(NewCase(T0, "U0MOD", "T0", "C0", Status.PENDING, user_ids=users, audit_due_at=T0))
+    return case
+
+
+def test_a_raid_that_keeps_beating_is_never_taken_for_dead_and_is_posted_with_its_outcome(tmp_path):
+    store, slack, clock, _ = setup(tmp_path)
+    keeper = LeaseKeeper(every=3600)
+    outbox = AuditOutbox(store, "C0AUDIT", slack, lambda case: None, clock, leases=keeper)
+    case = pending_case(store, users=tuple(f"raider{i}" for i in range(500)))
+    with outbox.running(case):
+        for _ in range(10):  # ten minutes of DisconnectUser calls, beating all along
+            clock.now += STALE_AFTER - timedelta(seconds=1)
+            keeper.renew_all()
+            assert outbox.deliver_due() == 0 and store.get(case.number).status is Status.PENDING
+        targets = [Target(user, "kicked") for user in case.user_ids]
+        done = store.record_outcome(case.number, Status.KICKED, targets, None, clock.now)
+        assert outbox.deliver(done) is None
+    assert len(slack.posted) == 1 and "Outcome unknown" not in slack.posted[0].text
+    assert store.get(case.number).status is Status.KICKED
+
+
+def test_a_raid_whose_beats_stop_is_interrupted_after_the_silence_not_its_age(tmp_path):
+    store, slack, clock, _ = setup(tmp_path)
+    keeper = LeaseKeeper(every=3600)
+    outbox = AuditOutbox(store, "C0AUDIT", slack, lambda case: None, clock, leases=keeper)
+    case = pending_case(store)
+    with outbox.running(case):
+        clock.now += timedelta(minutes=5)
+        keeper.renew_all()  # the last beat: its process dies now
+    clock.now += STALE_AFTER - timedelta(seconds=1)
+    assert outbox.deliver_due() == 0
+    clock.now += timedelta(seconds=2)
+    assert outbox.deliver_due() == 1 and store.get(case.number).status is Status.INTERRUPTED
+    assert "Outcome unknown" in slack.posted[0].text

@@ -98,7 +98,15 @@ def accept_submission(
 
 def kick_and_report(services: Services, case: Case, attempt: Attempt, context: ModalContext, client: WebClient) -> None:
     """After an accepted submission: resolve the room if still needed, kick, post the audit, tell the moderator
-    (through the response URL, else privately in the channel, else in a direct message)."""
+    (through the response URL, else privately in the channel, else in a direct message). The pending case beats
+    while this runs, so a long raid is never taken for the work of a dead process."""
+    with services.outbox.running(case):
+        _kick_and_report(services, case, attempt, context, client)
+
+
+def _kick_and_report(
+    services: Services, case: Case, attempt: Attempt, context: ModalContext, client: WebClient
+) -> None:
     moderator = Moderator(attempt.moderator_id, context.channel, context.response_url)
     if attempt.room_arn is None:  # submitted before the room look-up finished
         resolution = services.rooms.resolve(context.room)

@@ -103,6 +103,31 @@ def test_an_expired_claim_can_be_taken_over(store):
     assert store.claim_delivery(case.number, T0 + timedelta(seconds=61), T0 + timedelta(seconds=120))
 
 
+def test_a_renewed_claim_holds_and_only_its_holder_can_renew_it(store):
+    case, _ = store.open_case(new(status=Status.REFUSED))
+    first_until, renewed_until = T0 + timedelta(seconds=12), T0 + timedelta(seconds=20)
+    assert store.claim_delivery(case.number, T0, first_until)
+    assert store.renew_claim(case.number, first_until, renewed_until)
+    assert store.claim_delivery(case.number, T0 + timedelta(seconds=15), T0 + timedelta(seconds=27)) is None
+    assert not store.renew_claim(case.number, first_until, T0 + timedelta(seconds=30))  # not its expiry any more
+    taken_until = T0 + timedelta(seconds=33)
+    assert store.claim_delivery(case.number, T0 + timedelta(seconds=21), taken_until)  # the renewals stopped
+    assert not store.renew_claim(case.number, renewed_until, T0 + timedelta(seconds=40))  # it is the other's now
+    store.mark_delivered(case.number, AuditPost("C0AUDIT", "1.2"))
+    assert not store.renew_claim(case.number, taken_until, T0 + timedelta(seconds=45))  # nothing left to claim
+
+
+def test_a_pending_case_that_beats_is_not_interrupted_however_old(store):
+    beating, _ = store.open_case(new())
+    silent, _ = store.open_case(new())
+    assert store.keep_alive(beating.number, T0 + timedelta(minutes=9))
+    assert [c.number for c in store.interrupt_stale(T0 + timedelta(minutes=8), "the bot stopped")] == [silent.number]
+    assert store.get(beating.number).status is Status.PENDING
+    assert [c.number for c in store.interrupt_stale(T0 + timedelta(minutes=10), "the bot stopped")] == [beating.number]
+    assert not store.keep_alive(beating.number, T0 + timedelta(minutes=11))  # no longer pending: the beats stop
+    assert store.get(beating.number).status is Status.INTERRUPTED
+
+
 def test_stale_pending_cases_become_interrupted(store):
     old, _ = store.open_case(new())
     fresh, _ = store.open_case(new(created_at=T0 + timedelta(minutes=5)))

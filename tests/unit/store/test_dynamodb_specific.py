@@ -169,3 +169,43 @@ def test_create_table_makes_the_documented_keys_and_indexes(dynamodb):
         "pending": (["pending", "created_at"], "KEYS_ONLY"),
     }
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST" and table["TableStatus"] == "ACTIVE"
+
+
+def test_a_raid_of_500_viewers_is_recorded_with_each_viewer_in_history(dynamodb):
+    spy = Spy(dynamodb)
+    store = DynamoCaseStore(TABLE, client=spy)
+    raiders = tuple(f"raider-{i:03d}-" + "x" * 117 for i in range(500))  # 128 characters, IVS's longest user ID
+    case, created = store.open_case(new(user_ids=raiders, submission_key="V500"))
+    assert created and store.get(case.number).user_ids == raiders
+    assert all(len(kwargs["TransactItems"]) <= 100 for name, kwargs in spy.requests if name == "transact_write_items")
+    assert [c.number for c in store.history(user_id=raiders[-1])] == [case.number]
+
+    why = "IVS Chat answered InternalServerException: " + "m" * 300  # each target's own words, as long as any
+    targets = [Target(user, "failed", why, f"{i:08d}-0000-4000-8000-000000000000") for i, user in enumerate(raiders)]
+    store.record_outcome(case.number, Status.FAILED, targets, None, T0)  # within DynamoDB's 400 KB per item
+    assert [c.number for c in store.history(user_id=raiders[0])] == [case.number]
+    assert store.get(case.number).request_ids[-1].startswith("00000499-")
+
+    others = [Target(f"other-{i}", "kicked") for i in range(300)]  # an outcome naming 800 changes of history
+    store.record_outcome(case.number, Status.KICKED, others, None, T0)
+    assert store.history(user_id=raiders[-1]) == [] and [c.number for c in store.history(user_id="other-299")] == [1]
+
+
+def test_history_skips_items_a_crash_left_behind(dynamodb):
+    store = DynamoCaseStore(TABLE, client=dynamodb)
+    cases = [store.open_case(new())[0] for _ in range(3)]
+    for number, user in ((99, "viewer42"), (cases[1].number, "viewer42-gone")):  # no such case; not named
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"USER#{user}"}, "sk": {"N": str(number)}})
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "USER#viewer42"}, "sk": {"N": "98"}})
+    assert [c.number for c in store.history(user_id="viewer42", limit=2)] == [3, 2]  # two dead entries passed over
+    assert store.history(user_id="viewer42-gone") == []
+
+
+def test_create_table_turns_on_the_ttl_that_deletes_drafts(dynamodb):
+    ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_epoch"}
+    store = DynamoCaseStore(TABLE, client=dynamodb)
+    store.save_draft("V1", '["raider1"]', T0 + timedelta(minutes=30))
+    item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "DRAFT#V1"}, "sk": {"N": "0"}})["Item"]
+    assert int(item["expires_epoch"]["N"]) == int((T0 + timedelta(minutes=30)).timestamp())
+    assert store.load_draft("V1", T0) == '["raider1"]' and store.load_draft("V1", T0 + timedelta(hours=1)) is None
