@@ -15,11 +15,17 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackClientError
 
 from .app import SOCKET
+from .delivery import unavailable
 from .logs import flush_logs
 from .startup import prepared_bot, prepared_settings, slack_refused
 
 # Socket Mode hands each envelope to a thread; a burst of commands must not queue behind slow kicks.
 SOCKET_MODE_CONCURRENCY = 32
+USAGE = """usage: python -m bot                run the bot: Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT
+       python -m bot audit pending  audit posts still waiting, and why
+       python -m bot audit export   every case, oldest first (python -m bot audit export --help)
+
+Settings come from the environment and .env in the working directory (see README.md, Settings)."""
 GUNICORN = ["-m", "gunicorn", "--config", "python:bot.gunicorn_conf", "bot.wsgi:application"]
 
 log = logging.getLogger("bot")
@@ -30,10 +36,12 @@ def main() -> None:
         from .cli import main as audit
 
         raise SystemExit(audit(sys.argv[2:]))
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(USAGE)
+        raise SystemExit(0)
     if sys.argv[1:]:
-        raise SystemExit(
-            "usage: python -m bot            run the bot\n       python -m bot audit …    read the case store"
-        )
+        print(f"{USAGE}\npython -m bot: unknown arguments: {' '.join(sys.argv[1:])}", file=sys.stderr)
+        raise SystemExit(2)
     settings = prepared_settings()
     if not settings.socket_mode:
         log.info("starting", extra={"fields": {"mode": "http", "port": settings.port}})
@@ -47,8 +55,8 @@ def main() -> None:
     handler = SocketModeHandler(bot.app, settings.app_token, concurrency=SOCKET_MODE_CONCURRENCY)
     try:
         handler.connect()
-    except SlackClientError as error:
-        raise slack_refused(settings, error) from None
+    except (SlackClientError, OSError) as error:  # OSError: a timeout or refused connection, from urllib
+        raise slack_refused(unavailable(bot.app.client, "apps.connections.open", error)) from None
     stop.wait()
     # No new envelopes: no reconnect, and the connection dropped. Closing it waits for the client's reader to
     # time out of recv() (seconds), so that happens on the side while acked work finishes.

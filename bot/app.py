@@ -16,9 +16,19 @@ from typing import Any
 
 import boto3
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
 
 from . import __version__, listeners
-from .delivery import audit_retry_handlers, find_posted, group_fetcher, post_message, web_client
+from .delivery import (
+    audit_retry_handlers,
+    confirmed_token,
+    find_posted,
+    group_fetcher,
+    post_message,
+    unavailable,
+    web_client,
+)
 from .kick.ivs import IvsChatGateway
 from .kick.moderators import ModeratorDirectory
 from .kick.rooms import RoomDirectory
@@ -125,25 +135,32 @@ def create_bot(settings: Settings, *, mode: str, aws_session: boto3.session.Sess
     """The bot for one process. `mode` is HTTP (every request's signature is verified, so a signing secret is
     required whatever else is set) or SOCKET (Slack's authenticated WebSocket; Bolt skips verification there).
 
-    Raises ValueError for HTTP without a signing secret; BoltError / SlackClientError when Slack refuses the bot
-    token (auth.test); the store's errors (bot.store.STORE_ERRORS) when the case store cannot be opened.
+    Slack is asked first (auth.test), then the case store is opened, so that each failure is told apart: raises
+    ValueError for HTTP without a signing secret; SlackUnavailable when Slack refuses the bot token, cannot be
+    reached or does not answer; the store's errors (bot.store.STORE_ERRORS) when the case store cannot be opened.
     """
     if mode not in {HTTP, SOCKET}:
         raise ValueError(f"mode must be {HTTP!r} or {SOCKET!r}; got {mode!r}")
     if mode == HTTP and not settings.signing_secret:
         raise ValueError("serving Slack over HTTP needs SLACK_SIGNING_SECRET to verify every request")
     client = web_client(settings.bot_token, settings.api_url)
+    # Bolt keeps its own auth.test answer to itself; this one also says whether the install is org-wide.
+    installation = Installation.from_auth_test(confirmed_token(client))
     bolt_logger = logging.getLogger("slack_bolt")
     bolt_logger.addFilter(_RedundantBoltLines())
     listener_pool = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-    app = LoggedApp(
-        client=client,
-        signing_secret=settings.signing_secret or "",
-        # Always on: Bolt skips it only for Socket Mode envelopes, never for a request that came over HTTP.
-        request_verification_enabled=True,
-        listener_executor=listener_pool,
-        logger=bolt_logger,
-    )
+    try:
+        app = LoggedApp(
+            client=client,
+            signing_secret=settings.signing_secret or "",
+            # Always on: Bolt skips it only for Socket Mode envelopes, never for a request that came over HTTP.
+            request_verification_enabled=True,
+            listener_executor=listener_pool,
+            logger=bolt_logger,
+        )
+    except (BoltError, SlackClientError, OSError) as error:  # Bolt's own auth.test, moments after ours
+        slack_said = error.__context__ if isinstance(error, BoltError) else None  # Bolt wraps SlackApiError
+        raise unavailable(client, "auth.test", slack_said if isinstance(slack_said, Exception) else error) from error
     store = open_store(settings.store)
     moderators = ModeratorDirectory(
         users=settings.moderators,
@@ -165,8 +182,7 @@ def create_bot(settings: Settings, *, mode: str, aws_session: boto3.session.Sess
     )
     background = ThreadPoolExecutor(max_workers=BACKGROUND_THREADS, thread_name_prefix="background")
     services = Services(settings, moderators, gateway, store, outbox, rooms, background)
-    # Bolt keeps its own auth.test answer to itself; this one also says whether the install is org-wide.
-    app.use(only_from(Installation.from_auth_test(client.auth_test().data)))
+    app.use(only_from(installation))
     listeners.register(app, services)
     if not moderators.configured:
         log.warning(

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from dotenv import load_dotenv
 
 from .kick.cases import Case, CaseStore
-from .store import choose_store, open_store
+from .store import STORE_ERRORS, StoreChoice, choose_store, open_store, unavailable_store
 
 CSV_COLUMNS = (
     "case", "created_at", "status", "moderator_id", "team_id", "channel_id", "room_arn", "room_name", "user_id",
@@ -59,12 +59,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_store_from_env() -> CaseStore:
+# Exit codes: argparse's own 2 for bad arguments and settings; 3, as at start-up, for a store that cannot be read.
+EXIT_BAD_SETTINGS = 2
+EXIT_STORE_UNAVAILABLE = 3
+
+
+def _stop(line: str, code: int) -> SystemExit:
+    print(f"python -m bot audit: {line}", file=sys.stderr)
+    return SystemExit(code)
+
+
+def store_choice_from_env() -> StoreChoice:
+    """IVS_KICK_STORE / IVS_KICK_DB from `.env` and the environment. A SQLite file must already exist: reading
+    records never creates an empty store."""
     load_dotenv(Path.cwd() / ".env", override=False)
     try:
-        return open_store(choose_store(os.environ))
+        choice = choose_store(os.environ)
     except ValueError as problem:
-        raise SystemExit(f"python -m bot audit: {problem}") from None
+        raise _stop(str(problem), EXIT_BAD_SETTINGS) from None
+    if choice.kind == "sqlite" and not Path(choice.location).is_file():
+        raise _stop(
+            f"there is no case store at {Path(choice.location).absolute()} (IVS_KICK_DB, with IVS_KICK_STORE=sqlite). "
+            "Run this in the bot's working directory, or set IVS_KICK_DB to the bot's SQLite file "
+            "(IVS_KICK_STORE=dynamodb:<table> for the DynamoDB store).",
+            EXIT_STORE_UNAVAILABLE,
+        )
+    return choice
 
 
 def case_as_json(case: Case) -> dict[str, Any]:
@@ -120,13 +140,17 @@ def pending(store: CaseStore, out: TextIO) -> int:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    store = open_store_from_env()
+    choice = store_choice_from_env()
     try:
-        if args.action == "pending":
-            pending(store, sys.stdout)
-        else:
-            count = export(store.export(args.since), args.format, sys.stdout)
-            print(f"exported {count} cases", file=sys.stderr)
-    finally:
-        store.close()
+        store = open_store(choice)
+        try:
+            if args.action == "pending":
+                pending(store, sys.stdout)
+            else:
+                count = export(store.export(args.since), args.format, sys.stdout)
+                print(f"exported {count} cases", file=sys.stderr)
+        finally:
+            store.close()
+    except STORE_ERRORS as error:
+        raise _stop(unavailable_store(choice, error), EXIT_STORE_UNAVAILABLE) from None
     return 0

@@ -63,6 +63,43 @@ def web_client(token: str, api_url: str, handlers: list[RetryHandler] | None = N
     )  # fmt: skip
 
 
+class SlackUnavailable(Exception):
+    """Slack did not confirm the bot token at start: it refused it, could not be reached, or did not answer.
+    `str()` is one sentence for an operator, naming SLACK_API_URL's value and the settings to check."""
+
+
+def _timed_out(error: BaseException) -> bool:
+    reason = getattr(error, "reason", None)  # urllib wraps a connect timeout in URLError
+    return isinstance(error, TimeoutError) or isinstance(reason, TimeoutError)
+
+
+def unavailable(client: WebClient, call: str, error: Exception) -> SlackUnavailable:
+    """Why `call` (a Web API method, at start) failed, in an operator's words: Slack's own error code, a timeout
+    (Slack accepted the connection but did not answer) or a connection that failed."""
+    where = f"Slack at {client.base_url}"
+    if isinstance(error, SlackApiError):
+        code = slack_error(error)
+        why = f"{where} refused the bot: {call} answered {code}. Check SLACK_BOT_TOKEN and SLACK_APP_TOKEN."
+    elif _timed_out(error):
+        why = (
+            f"{where} is not answering: {call} got no answer within {client.timeout} s. Check SLACK_API_URL and "
+            "that this host can reach it (proxy, firewall)."
+        )
+    else:
+        reason = getattr(error, "reason", None) or error
+        why = f"{where} could not be reached ({type(reason).__name__}: {reason}). Check SLACK_API_URL and the network."
+    return SlackUnavailable(why)
+
+
+def confirmed_token(client: WebClient) -> dict[str, Any]:
+    """auth.test: who the bot token belongs to (`team_id`, `enterprise_id`, …), or SlackUnavailable."""
+    try:
+        answer = client.auth_test()
+    except (SlackClientError, OSError) as error:  # OSError: a timeout or refused connection, from urllib
+        raise unavailable(client, "auth.test", error) from error
+    return answer.data if isinstance(answer.data, dict) else {}
+
+
 def slack_error(error: Exception) -> str:
     """Slack's error code, or what went wrong on the way to Slack (a timeout, a dropped connection)."""
     if isinstance(error, SlackApiError):

@@ -16,6 +16,11 @@ DEFAULT_PORT = 3000
 MAX_WEB_CONCURRENCY = 64  # gunicorn suggests 2-4 workers a core; more only multiplies caches and connections
 DEFAULT_MODERATOR_CACHE_SECONDS = 60.0
 
+# The IDs the README and .env.example give as examples: a copied example names no real channel, group or user.
+EXAMPLE_CHANNEL, EXAMPLE_GROUP, EXAMPLE_USER = "C0123ABCDEF", "S0123ABCDEF", "U0123ABCDEF"
+# What follows a real token's prefix: letters, digits and '-', with the numeric IDs Slack puts in every token
+# (xoxb-17653672481-19874698323-pdFZ…, xapp-1-A0123456789-…). Words alone (xoxb-your-bot-token) are a placeholder.
+_TOKEN_BODY = re.compile(r"[A-Za-z0-9-]*[0-9][A-Za-z0-9-]*")
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,31}")
 _GROUP_ID = re.compile(r"S[A-Z0-9]{2,31}")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,31}")
@@ -69,6 +74,10 @@ def _token_hint(value: str) -> str:
     return f"a value starting with {match.group(0)}" if match else f"a value of {len(value)} characters"
 
 
+def _example_id(name: str, example: str, where: str) -> str:
+    return f"{name} has {example}, the example ID from the README and .env.example; set your own ({where})."
+
+
 def _token(env: Mapping[str, str], name: str, prefix: str, what: str, problems: list[str]) -> str | None:
     value = env.get(name, "").strip()
     if not value:
@@ -76,6 +85,11 @@ def _token(env: Mapping[str, str], name: str, prefix: str, what: str, problems: 
         return None
     if not value.startswith(prefix):
         problems.append(f"{name} must be {what}, starting with {prefix}; got {_token_hint(value)}.")
+    elif not _TOKEN_BODY.fullmatch(value[len(prefix) :]):
+        problems.append(
+            f"{name} is a placeholder, not a token: after {prefix} a token has letters, digits and '-', with "
+            f"Slack's numeric IDs (.env.example's value is a placeholder too). Set it to {what}."
+        )
     return value
 
 
@@ -143,26 +157,32 @@ def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) ->
     if not audit_channel:
         problems.append(
             "IVS_KICK_AUDIT_CHANNEL is not set. Set it to the ID of the channel that receives audit records "
-            "(like C0123ABCDEF: channel details → About → Channel ID)."
+            f"(like {EXAMPLE_CHANNEL}: channel details → About → Channel ID)."
         )
     elif not _CHANNEL_ID.fullmatch(audit_channel):
         problems.append(
-            "IVS_KICK_AUDIT_CHANNEL must be a channel ID like C0123ABCDEF, not a name "
+            f"IVS_KICK_AUDIT_CHANNEL must be a channel ID like {EXAMPLE_CHANNEL}, not a name "
             f"(channel details → About → Channel ID); got {audit_channel[:40]!r}."
         )
+    elif audit_channel == EXAMPLE_CHANNEL:
+        problems.append(_example_id("IVS_KICK_AUDIT_CHANNEL", EXAMPLE_CHANNEL, "channel details → About → Channel ID"))
 
     group = env.get("IVS_KICK_MODERATOR_GROUP", "").strip() or None
     if group and not _GROUP_ID.fullmatch(group):
         problems.append(
-            f"IVS_KICK_MODERATOR_GROUP must be a user group ID like S0123ABCDEF, not a handle; got {group[:40]!r}."
+            f"IVS_KICK_MODERATOR_GROUP must be a user group ID like {EXAMPLE_GROUP}, not a handle; got {group[:40]!r}."
         )
+    elif group == EXAMPLE_GROUP:
+        problems.append(_example_id("IVS_KICK_MODERATOR_GROUP", EXAMPLE_GROUP, "the group's page URL"))
     moderators = frozenset(u.strip() for u in env.get("IVS_KICK_MODERATORS", "").split(",") if u.strip())
     bad_users = sorted(u for u in moderators if not _USER_ID.fullmatch(u))
     if bad_users:
         problems.append(
-            "IVS_KICK_MODERATORS must be comma-separated Slack user IDs like U0123ABCDEF (profile → ⋮ → "
+            f"IVS_KICK_MODERATORS must be comma-separated Slack user IDs like {EXAMPLE_USER} (profile → ⋮ → "
             f"Copy member ID); not valid: {', '.join(repr(u[:40]) for u in bad_users[:5])}."
         )
+    elif EXAMPLE_USER in moderators:
+        problems.append(_example_id("IVS_KICK_MODERATORS", EXAMPLE_USER, "profile → ⋮ → Copy member ID"))
 
     port = _whole(env, "PORT", DEFAULT_PORT, 1, 65535, problems)
     # gunicorn's worker processes (bot/gunicorn_conf.py reads it); checked here so a bad value stops start-up

@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from urllib.error import URLError
 
 from dotenv import load_dotenv
-from slack_bolt.error import BoltError
-from slack_sdk.errors import SlackClientError
 
 from .app import Bot, create_bot
-from .delivery import web_client
+from .delivery import SlackUnavailable, confirmed_token, web_client
 from .logs import configure_logging
 from .settings import Settings, SettingsError, load_settings
-from .store import STORE_ERRORS, open_store
+from .store import STORE_ERRORS, open_store, unavailable_store
 
 EXIT_SLACK_REFUSED = 1
 EXIT_BAD_SETTINGS = 2
@@ -43,46 +40,34 @@ def prepared_settings(*, serves_http: bool | None = None) -> Settings:
     return settings
 
 
-def slack_refused(settings: Settings, error: Exception) -> SystemExit:
-    return cannot_start(
-        [
-            f"Slack at {settings.api_url} refused the bot or could not be reached: {error}. "
-            "Check SLACK_BOT_TOKEN, SLACK_APP_TOKEN and SLACK_API_URL."
-        ],
-        EXIT_SLACK_REFUSED,
-    )
+def slack_refused(problem: SlackUnavailable) -> SystemExit:
+    return cannot_start([str(problem)], EXIT_SLACK_REFUSED)
 
 
 def _store_unavailable(settings: Settings, error: Exception) -> SystemExit:
-    return cannot_start(
-        [
-            f"The case store {settings.store.describe()} cannot be opened: {error}. Check IVS_KICK_STORE / "
-            "IVS_KICK_DB, and for DynamoDB the table, its region (AWS_DEFAULT_REGION) and the bot's permissions."
-        ],
-        EXIT_STORE_UNAVAILABLE,
-    )
+    return cannot_start([unavailable_store(settings.store, error)], EXIT_STORE_UNAVAILABLE)
 
 
 def prepared_bot(settings: Settings, mode: str) -> Bot:
-    """The bot, after the case store opened and Slack confirmed the bot token (auth.test)."""
+    """The bot, after Slack confirmed the bot token (auth.test) and the case store opened."""
     try:
         return create_bot(settings, mode=mode)
-    except (BoltError, SlackClientError, URLError) as error:  # URLError: Slack's API could not be reached
-        raise slack_refused(settings, error) from None
+    except SlackUnavailable as problem:
+        raise slack_refused(problem) from None
     except STORE_ERRORS as error:
         raise _store_unavailable(settings, error) from None
 
 
 def preflight_http() -> None:
     """What the HTTP server's master process checks before it starts any worker, exiting with the codes above:
-    the settings (a signing secret included), the case store, and the bot token (auth.test). A worker that then
+    the settings (a signing secret included), the bot token (auth.test) and the case store. A worker that then
     fails anyway exits with EXIT_WORKER_BOOT, which stops gunicorn rather than respawning it in a loop."""
     settings = prepared_settings(serves_http=True)
+    try:
+        confirmed_token(web_client(settings.bot_token, settings.api_url))
+    except SlackUnavailable as problem:
+        raise slack_refused(problem) from None
     try:
         open_store(settings.store).close()
     except STORE_ERRORS as error:
         raise _store_unavailable(settings, error) from None
-    try:
-        web_client(settings.bot_token, settings.api_url).auth_test()
-    except (SlackClientError, OSError) as error:
-        raise slack_refused(settings, error) from None

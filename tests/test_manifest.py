@@ -30,6 +30,17 @@ def test_the_command_the_code_registers_is_declared(manifest):
     assert commands[0]["should_escape"] is False  # the parser expects typed text, not <@U…> escapes
 
 
+def test_the_usage_hint_is_the_syntax_the_command_accepts(manifest):
+    from bot.kick.command import USAGE
+
+    accepted = re.match(r"Usage: /ivs-kick (.+?)(?:\s{2,}|\n)", USAGE)
+    assert accepted, "USAGE's first line gives the command's syntax"
+    hint = manifest["features"]["slash_commands"][0]["usage_hint"]
+    assert hint == accepted.group(1)
+    assert f"/ivs-kick {hint}" in manifest["display_information"]["long_description"]
+    assert f"`/ivs-kick {hint}`" in (ROOT / "README.md").read_text()
+
+
 def test_socket_mode_and_interactivity_are_on(manifest):
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

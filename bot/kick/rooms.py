@@ -288,8 +288,15 @@ class RoomDirectory:
             matches = self._cached_matches(reference)
         return matches[0] if matches is not None and len(matches) == 1 else None
 
-    def rooms(self, query: str = "", limit: int = 100) -> list[Room]:
-        """Rooms for the picker, from the cache only; a missing or stale listing is refreshed behind."""
+    def rooms(self, query: str = "", limit: int = 100, wait: float = 0.0) -> list[Room]:
+        """Rooms for the picker, at most `limit`, whose name, ID or alias contains `query` (case-insensitive).
+
+        Served from the cache; a stale listing is served while it is refreshed behind. Only while a region has
+        had no listing at all (just after start-up) is the listing in flight waited on, for at most `wait`
+        seconds, so the first picker after a start answers with the rooms instead of an empty list.
+        """
+        if wait > 0:
+            self._await_first_listing(wait)
         with self._lock:
             listings = [self._listings.get(region) for region in self._regions]
             stale = any(listing is None or not self._fresh(listing.at) for listing in listings)
@@ -428,6 +435,19 @@ class RoomDirectory:
             if room.name == reference or room.id == reference
         )
         return matches or None  # a room created since the listing is still worth asking AWS about
+
+    def _await_first_listing(self, seconds: float) -> None:
+        """Wait up to `seconds` for the refresh in flight (or a new one) while some region has no listing."""
+        with self._lock:
+            cold = any(region not in self._listings for region in self._regions)
+            in_flight = self._refreshing if self._refreshing is not None and not self._refreshing.done() else None
+        if not cold:
+            return
+        if in_flight is None:
+            if not self._may_refresh():
+                return  # the last attempt failed moments ago: answer with what there is
+            in_flight = self._start_refresh()
+        wait([in_flight], timeout=seconds)  # its outcome is logged by the refresh itself
 
     def _may_refresh(self) -> bool:
         with self._lock:

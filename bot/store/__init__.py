@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from ..kick.cases import CaseStore
 
@@ -41,6 +41,26 @@ def choose_store(env: Mapping[str, str]) -> StoreChoice:
     raise ValueError(
         "IVS_KICK_STORE must be sqlite (the default; file from IVS_KICK_DB) or dynamodb:<table> "
         f"(a DynamoDB table name of 3-255 letters, digits, _ . -); got {spec[:80]!r}."
+    )
+
+
+def unavailable_store(choice: StoreChoice, error: BaseException) -> str:
+    """One line for an operator: which case store could not be opened or read, why, and which settings to check.
+    `error` is one of STORE_ERRORS."""
+    where = f"The case store {choice.describe()} cannot be opened"
+    if choice.kind == "sqlite":
+        return (
+            f"{where}: {error}. Check IVS_KICK_DB (the SQLite file, {choice.location}: its directory must exist and "
+            "the bot must be able to write there) and IVS_KICK_STORE."
+        )
+    if isinstance(error, NoRegionError):
+        return (
+            f"{where}: no AWS region is configured for DynamoDB. Set AWS_DEFAULT_REGION (or the region of "
+            "AWS_PROFILE) to the table's region."
+        )
+    return (
+        f"{where}: {error}. Check IVS_KICK_STORE, and the table, its region (AWS_DEFAULT_REGION) and the bot's "
+        "permissions."
     )
 
 

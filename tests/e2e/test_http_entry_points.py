@@ -90,7 +90,7 @@ def test_socket_mode_serves_nothing_over_http(start_bot, slack):
     "overrides, code, says",
     [
         ({"IVS_KICK_AUDIT_CHANNEL": "#mods"}, 2, "IVS_KICK_AUDIT_CHANNEL must be a channel ID"),
-        ({"SLACK_BOT_TOKEN": "xoxb-revoked"}, 1, "invalid_auth"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1000000001-2000000002-Revoked"}, 1, "invalid_auth"),
         ({"WEB_CONCURRENCY": "0"}, 2, "WEB_CONCURRENCY must be a whole number from 1 to 64; got '0'"),
         ({"PORT": "8080.0"}, 2, "PORT must be a whole number from 1 to 65535; got '8080.0'"),
     ],

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .harness import BotProcess, bot_env, free_port
+import socket
+
+import pytest
+
+from .harness import ROOT, BotProcess, bot_env, free_port
 
 
 def test_missing_settings_are_each_named(slack, ivs, tmp_path):
@@ -47,7 +51,7 @@ def test_settings_come_from_dotenv_and_the_environment_wins(slack, ivs, tmp_path
 
 
 def test_an_invalid_bot_token_stops_start_up_with_a_clear_line(slack, ivs, tmp_path):
-    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_BOT_TOKEN="xoxb-wrong")
+    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_BOT_TOKEN="xoxb-1000000001-2000000002-Wrong")
     code, out, err = BotProcess(env, tmp_path).run_to_exit()
     output = out + err
     assert code == 1 and "invalid_auth" in output and "Traceback" not in output
@@ -70,6 +74,39 @@ def test_a_case_store_that_cannot_be_opened_stops_start_up_with_a_clear_line(sla
 
 
 def test_an_unreachable_slack_is_named_as_such(slack, ivs, tmp_path):
-    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    api_url = f"http://127.0.0.1:{free_port()}/api/"
+    env = bot_env(slack, ivs, mode="socket", port=free_port(), SLACK_API_URL=api_url)
     code, out, err = BotProcess(env, tmp_path).run_to_exit(timeout=60)
-    assert code == 1 and "refused the bot or could not be reached" in err and "case store" not in err
+    assert code == 1 and f"Slack at {api_url} could not be reached" in err and "SLACK_API_URL" in err
+    assert "case store" not in err and "Traceback" not in err
+
+
+@pytest.fixture
+def silent_slack():
+    """A Slack API address that accepts connections (the kernel completes them) but never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/api/"
+
+
+def test_a_slack_that_never_answers_is_named_as_such_not_as_the_case_store(slack, ivs, tmp_path, silent_slack, mode):
+    env = bot_env(slack, ivs, mode=mode, port=free_port(), SLACK_API_URL=silent_slack)
+    code, out, err = BotProcess(env, tmp_path).run_to_exit(timeout=90)
+    assert code == 1, out + err
+    assert f"Slack at {silent_slack} is not answering: auth.test got no answer" in err and "SLACK_API_URL" in err
+    assert "case store" not in err and "Traceback" not in err
+    assert not (tmp_path / "ivs-kick.db").exists()  # Slack is asked before the store is opened
+
+
+def test_a_copied_env_example_cannot_start_and_each_placeholder_is_named(slack, ivs, tmp_path):
+    example = (ROOT / ".env.example").read_text()
+    (tmp_path / ".env").write_text(example)
+    names = [line.split("=", 1)[0] for line in example.splitlines() if "=" in line and not line.startswith("#")]
+    env = bot_env(slack, ivs, mode="socket", port=free_port(), **{name: None for name in names})
+    code, out, err = BotProcess(env, tmp_path).run_to_exit()
+    assert code == 2 and "Traceback" not in out + err
+    problems = [line for line in err.splitlines() if line.startswith("  - ")]
+    assert [line.split()[1] for line in problems] == ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "IVS_KICK_AUDIT_CHANNEL"]
+    assert all("placeholder" in line or "example" in line for line in problems), problems
+    assert not (tmp_path / "ivs-kick.db").exists()

@@ -627,8 +627,8 @@ class FakeSlack:
     def __init__(
         self,
         *,
-        bot_token: str = "xoxb-test-bot-token",
-        app_token: str = "xapp-1-test-app-token",
+        bot_token: str = "xoxb-1000000001-2000000002-TestBotToken",
+        app_token: str = "xapp-1-A0000TEST-3000000003-testapptoken",
         team_id: str = "T0000TEST",
         bot_user_id: str = "U0000BOT",
         trigger_ttl: float = 3.0,

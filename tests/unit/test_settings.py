@@ -57,3 +57,40 @@ def test_bad_moderator_ids_are_listed():
 def test_govslack_url_gets_a_trailing_slash_and_bad_urls_are_refused():
     assert load_settings(BASE | {"SLACK_API_URL": "https://slack-gov.com/api"}).api_url == "https://slack-gov.com/api/"
     assert "SLACK_API_URL" in problems(BASE | {"SLACK_API_URL": "slack.com"})[0]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("SLACK_BOT_TOKEN", "xoxb-your-bot-token"),
+        ("SLACK_BOT_TOKEN", "xoxb-<your token>"),
+        ("SLACK_BOT_TOKEN", "xoxb-…"),
+        ("SLACK_BOT_TOKEN", "xoxb-xxxxxxxxxxxx"),
+        ("SLACK_APP_TOKEN", "xapp-your-app-token"),
+        ("SLACK_APP_TOKEN", "xapp-1-..."),
+    ],
+)
+def test_a_placeholder_token_is_refused_naming_the_variable(name, value):
+    found = problems(BASE | {"SLACK_APP_TOKEN": "xapp-1-A0123-456-abc"} | {name: value})
+    assert len(found) == 1 and found[0].startswith(f"{name} is a placeholder, not a token")
+
+
+def test_real_token_shapes_are_accepted():
+    env = BASE | {
+        "SLACK_BOT_TOKEN": "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
+        "SLACK_APP_TOKEN": "xapp-1-A0123456789-1234567890123-0a1b2c3d4e5f",
+    }
+    assert load_settings(env).socket_mode
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("IVS_KICK_AUDIT_CHANNEL", "C0123ABCDEF"),
+        ("IVS_KICK_MODERATOR_GROUP", "S0123ABCDEF"),
+        ("IVS_KICK_MODERATORS", "U0MOD1,U0123ABCDEF"),
+    ],
+)
+def test_the_example_ids_of_the_docs_are_refused_naming_the_variable(name, value):
+    found = problems(BASE | {name: value})
+    assert len(found) == 1 and found[0].startswith(f"{name} has {value.split(',')[-1]}, the example ID")

@@ -387,6 +387,40 @@ def test_picker_answers_at_once_and_fills_behind(fake: FakeIvsChat, make: Make) 
     assert len(fake.calls_to("ListRooms")) == 2
 
 
+def test_picker_right_after_start_waits_for_the_listing_in_flight(fake: FakeIvsChat, make: Make) -> None:
+    fake.add_room(MAIN, name="main-stage")
+    fake.add_room(BACKSTAGE, name="backstage")
+    fake.set_delay(0.5, operation="ListRooms")
+    directory = make()
+    directory.refresh()  # as at start-up
+    until(lambda: len(fake.calls_to("ListRooms")) == 2)
+
+    assert directory.rooms("stage", wait=10) == [Room(BACKSTAGE, "backstage"), Room(MAIN, "main-stage")]
+    assert len(fake.calls_to("ListRooms")) == 2  # it shared the listing in flight
+
+
+def test_picker_waits_no_longer_than_it_is_given_for_a_first_listing(fake: FakeIvsChat, make: Make) -> None:
+    fake.add_room(MAIN, name="main-stage")
+    fake.set_delay(30, operation="ListRooms")
+    directory = make()
+
+    assert directory.rooms("stage", wait=0.2) == []  # returns (with nothing) long before AWS answers
+    until(lambda: len(fake.calls_to("ListRooms")) == 2)  # but the listing it started goes on behind
+
+
+def test_picker_does_not_wait_once_a_listing_has_come(fake: FakeIvsChat, make: Make) -> None:
+    clock = Clock()
+    fake.add_room(MAIN, name="main-stage")
+    directory = make(clock=clock)
+    directory.refresh(wait=True)
+    fake.add_room(BACKSTAGE, name="backstage")
+    fake.set_delay(30, operation="ListRooms")
+    clock.now += 3600  # stale
+
+    assert directory.rooms("stage", wait=60) == [Room(MAIN, "main-stage")]  # the stale listing, not the new one
+    until(lambda: len(fake.calls_to("ListRooms")) == 4)  # refreshed behind
+
+
 def test_picker_filters_sorts_limits_and_shows_aliases(fake: FakeIvsChat, make: Make) -> None:
     fake.add_room(MAIN, name="main-stage")
     fake.add_room(BACKSTAGE, name="Backstage")
