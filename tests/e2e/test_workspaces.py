@@ -169,7 +169,7 @@ def _outsider_lists_rooms(bot: Bot, home: Origin, outsider: Origin) -> None:
     form = bot.opened_view(trigger_id)
     assert _first_options(bot, home, form), "a moderator at home sees the rooms"
     assert _room_options(bot, outsider, form) is None
-    assert REFUSED in bot.process.logs()
+    bot.slack.wait_for(lambda: REFUSED in bot.process.logs())  # log lines are written by a thread of their own
 
 
 def _outsider_removes_a_moderator(bot: Bot, home: Origin, outsider: Origin) -> None:
