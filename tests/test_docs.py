@@ -151,7 +151,7 @@ def _templates(path: Path) -> list[str]:
             found.append(node.value)
         elif isinstance(node, ast.JoinedStr):
             found.append("".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values))
-    sentence = re.compile(r"(?::[a-z_]+: )?(?:\{\}|[A-Z][A-Za-z_]*) [a-z]")
+    sentence = re.compile(r"(?::[a-z_]+: )?(?:\{\}|[A-Z][A-Za-z_]*(?: [A-Z][A-Za-z_]*)?) [a-z]")
     return [t for t in found if sentence.match(t) and len(t.split()) >= 4 and "\n" not in t.strip()]
 
 

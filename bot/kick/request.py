@@ -100,7 +100,35 @@ def shown(value: str) -> str:
 # Characters that reorder how text around them is shown: in an audit post they could make one ID or reason
 # read as another.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-_ZERO_WIDTH_JOINER = "\u200d"  # part of emoji sequences such as 👨‍👩‍👧
+# Characters that show as nothing (Unicode's Default_Ignorable_Code_Point, from DerivedCoreProperties.txt, with
+# the line and paragraph separators and the blank braille pattern): any of them lets two IDs look the same.
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F), (0x2800, 0x2800), (0x3164, 0x3164), (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+_ZERO_WIDTH_JOINER = "\u200d"  # joins emoji into one, as in 👨‍👩‍👧
+_EMOJI_STYLE = "\ufe0e\ufe0f"  # text or emoji presentation of the symbol before it, as in ❤️
+_KEYCAP = "\u20e3"  # 1️⃣ is 1, U+FE0F, U+20E3
+
+
+def _is_symbol(ch: str) -> bool:
+    return unicodedata.category(ch) in {"So", "Sk"}
+
+
+def _part_of_an_emoji(value: str, at: int) -> bool:
+    """The invisible character at `at` is a joiner or presentation selector inside an emoji sequence."""
+    before, after = value[at - 1 : at], value[at + 1 : at + 2]
+    if value[at] == _ZERO_WIDTH_JOINER:
+        return bool(before and after) and (_is_symbol(before) or before in _EMOJI_STYLE) and _is_symbol(after)
+    if value[at] in _EMOJI_STYLE:
+        return bool(before) and (_is_symbol(before) or after == _KEYCAP)
+    return False
+
+
+def _is_invisible(ch: str) -> bool:
+    point = ord(ch)
+    return unicodedata.category(ch) == "Cf" or any(low <= point <= high for low, high in _INVISIBLE_RANGES)
 
 
 def _has_control_chars(value: str, *, allow_newlines: bool) -> bool:
@@ -109,8 +137,9 @@ def _has_control_chars(value: str, *, allow_newlines: bool) -> bool:
 
 
 def _has_invisible_chars(value: str) -> bool:
-    """Format characters (zero-width spaces, direction marks) make two different IDs look the same."""
-    return any(unicodedata.category(ch) == "Cf" and ch != _ZERO_WIDTH_JOINER for ch in value)
+    """Characters that show as nothing (zero-width spaces and joiners, fillers, direction marks, separators) make
+    two different IDs look the same; a joiner or presentation selector inside an emoji sequence is part of it."""
+    return any(_is_invisible(ch) and not _part_of_an_emoji(value, at) for at, ch in enumerate(value))
 
 
 def _check_unicode(field: str, label: str, value: str) -> None:
@@ -156,8 +185,8 @@ def validate_user(value: str) -> str:
     if not value.strip() or _has_control_chars(value, allow_newlines=False) or _has_invisible_chars(value):
         raise InvalidField(
             "user",
-            "User ID must be visible text without control, zero-width or text-direction characters or line "
-            f"breaks; got {shown(value)}.",
+            "User ID must be visible text, without control characters, line breaks or characters that show as "
+            f"nothing (zero-width spaces and joiners, fillers, text-direction marks); got {shown(value)}.",
         )
     return value
 

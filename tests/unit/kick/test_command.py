@@ -1,8 +1,9 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.kick.command import Help, ParseError, command_as_typed, parse_command
-from bot.kick.request import KickOrder
+from bot.kick.request import InvalidField, KickOrder, validate_user
 
 ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
 
@@ -170,6 +171,40 @@ def test_direction_and_zero_width_characters_are_refused_where_they_could_disgui
     assert parse_command(f"{ROOM} viewer spam \u202e").field == "reason"
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # joined emoji stay allowed
     assert parse_command(f"{ROOM} {family}").user_ids == (family,)
+
+
+INVISIBLE_IN_IDS = {
+    "a zero-width joiner between letters": "tr\u200doll_42",
+    "a Hangul filler": "troll_42\u3164",
+    "a combining grapheme joiner": "troll\u034f_42",
+    "only blank braille patterns": "\u2800\u2800",
+    "only Hangul fillers": "\u3164",
+    "a line separator": "a\u2028b",
+    "a paragraph separator": "a\u2029b",
+    "a soft hyphen": "tro\u00adll",
+    "a variation selector after a letter": "troll\ufe0f",
+    "a Mongolian vowel separator": "troll\u180e",
+    "a tag character": "troll\U000e0041",
+}
+
+
+@pytest.mark.parametrize("user", INVISIBLE_IN_IDS.values(), ids=INVISIBLE_IN_IDS.keys())
+def test_a_user_id_with_a_character_that_shows_as_nothing_is_refused(user):
+    with pytest.raises(InvalidField, match="User ID must be visible text") as refused:
+        validate_user(user)  # as the form's user field is checked
+    assert refused.value.field == "user"
+    if not any(ch.isspace() for ch in user):  # in a command, white space separates words instead
+        parsed = parse_command(f"{ROOM} {user}")
+        assert isinstance(parsed, ParseError) and parsed.field == "user"
+
+
+@pytest.mark.parametrize(
+    "user",
+    ["\u2764\ufe0f_fan", "\U0001f3f3\ufe0f\u200d\U0001f308", "1\ufe0f\u20e3", "\U0001f44d\U0001f3fd", "zoë", "李小龍"],
+    ids=["a heart in emoji style", "a rainbow flag", "a keycap", "a thumbs up with a skin tone", "a diaeresis", "Han"],
+)
+def test_emoji_sequences_and_letters_of_any_script_stay_allowed(user):
+    assert parse_command(f"{ROOM} {user}").user_ids == (user,)
 
 
 def test_a_list_goes_on_after_a_comma_with_or_without_spaces():
