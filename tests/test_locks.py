@@ -42,3 +42,8 @@ def test_the_locks_satisfy_pyproject():
             requirement = Requirement(line)
             name = canonicalize_name(requirement.name)
             assert name in locked and requirement.specifier.contains(locked[name]), (lock, line, locked.get(name))
+
+
+def test_requirements_txt_installs_the_hash_checked_lock_and_nothing_else():
+    lines = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if not line.startswith("#")]
+    assert lines == ["-r requirements.lock"]
