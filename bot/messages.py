@@ -42,11 +42,11 @@ def usage() -> str:
     return f"```{escape_mrkdwn(USAGE)}```"
 
 
-def problem(text: str) -> str:
-    """An error for the person who typed the command, with their input shown as text (clipped, with the usage,
-    to the 4,000 characters Slack advises for a message)."""
-    shown_usage = usage()
-    return f":warning: {clip_mrkdwn(escape_mrkdwn(text), MESSAGE_TEXT - len(shown_usage) - 20)}\n{shown_usage}"
+def problem(text: str, note: str = "") -> str:
+    """An error for the person who typed the command, with their input shown as text, then `note` (mrkdwn) if
+    any, then the usage; clipped to the 4,000 characters Slack advises for a message."""
+    tail = "\n".join([note, usage()] if note else [usage()])
+    return f":warning: {clip_mrkdwn(escape_mrkdwn(text), MESSAGE_TEXT - len(tail) - 20)}\n{tail}"
 
 
 DRAFT_LIFETIME = timedelta(hours=1)
@@ -242,6 +242,12 @@ def _summary(case: Case) -> str:
     return text
 
 
+def on_record(audit_channel: str) -> str:
+    """Where a refused or invalid attempt will be shown: the outbox posts those, paced, perhaps within a summary
+    (kick.flood)."""
+    return f"The attempt is on record and will be shown in {mention_channel(audit_channel)}."
+
+
 def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> str:
     """The private answer to the moderator: the kick's result first, then whether the audit post made it."""
     text = f"{_REPLY_ICONS.get(case.status, ':x:')} Case #{case.number}: {escape_mrkdwn(_summary(case))}"
@@ -249,8 +255,8 @@ def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> 
         text += f" (AWS request ID {escape_mrkdwn(case.request_ids[0])})"
     text = clip_mrkdwn(text, MESSAGE_TEXT // 2)
     where = mention_channel(audit_channel)
-    if case.status in FLOOD_PRONE:  # posted by the outbox, paced, perhaps within a summary (kick.flood)
-        return f"{text}\nThe attempt is on record and will be shown in {where}."
+    if case.status in FLOOD_PRONE:
+        return f"{text}\n{on_record(audit_channel)}"
     if audit_error is None:
         return f"{text}\nAudit record posted in {where}."
     return (

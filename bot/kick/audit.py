@@ -229,9 +229,11 @@ def summary_record(cases: list[Case]) -> AuditRecord:
     )
     span = f"#{lead.number}" if len(cases) == 1 else f"#{lead.number}–#{last.number}"
     attempts = "attempt" if len(cases) == 1 else "attempts"
+    first, final = min(c.created_at for c in cases), max(c.created_at for c in cases)
+    when = f"at {slack_time(first)}" if first == final else f"between {slack_time(first)} and {slack_time(final)}"
     title = (
         f":no_entry: *{len(cases)} more refused or invalid {attempts}* by {mention_user(lead.moderator_id)} "
-        f"in the minute from {slack_time(lead.created_at)} ({statuses}): cases {span}"
+        f"made {when} ({statuses}): cases {span}"
     )
     detail = (
         f"Posted as one message so that a burst cannot flood this channel. Each is on record in full: "

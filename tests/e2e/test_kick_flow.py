@@ -58,6 +58,9 @@ def test_bad_input_is_explained_with_no_modal_and_no_aws_call(start_bot, text, f
     bot = start_bot("http")
     ack, _, _ = bot.command(text)
     assert fragment in ack["text"]
+    # It is a case, and its author is told so, and where it will be shown.
+    assert ack["text"].startswith(":warning: Case #1: ")
+    assert f"The attempt is on record and will be shown in <#{AUDIT_CHANNEL}>." in ack["text"]
     assert not bot.slack.calls_to("views.open") and not bot.ivs.calls
 
 

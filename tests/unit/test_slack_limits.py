@@ -27,6 +27,7 @@ from bot.messages import (
     kick_modal,
     moderator_reply,
     notice_modal,
+    on_record,
     problem,
     progress_message,
     room_option,
@@ -115,6 +116,7 @@ MESSAGES = {
     "progress": lambda: progress_message(250, 500, "&" * 128),
     "usage": usage,
     "a problem with the command": lambda: problem("&" * 4000),
+    "a problem with its case and where it will be shown": lambda: problem("&" * 4000, on_record("C" + "0" * 20)),
 }
 
 

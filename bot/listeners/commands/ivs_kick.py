@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackClientError
 
 from ...delivery import reply_privately, slack_error
 from ...kick.audit import escape_mrkdwn
+from ...kick.cases import Case
 from ...kick.command import CaseQuery, FormRequest, Help, HistoryQuery, ParseError, command_as_typed, parse_command
 from ...kick.flow import Attempt, record_invalid, record_refusal, refusal_message
 from ...kick.moderators import Standing
@@ -37,6 +38,7 @@ from ...messages import (
     kick_modal,
     moderator_reply,
     notice_modal,
+    on_record,
     permalink,
     problem,
     room_problem,
@@ -67,9 +69,13 @@ class IvsKickCommand:
             ack(text=usage(), response_type="ephemeral")
             result = "help"
         elif isinstance(parsed, ParseError):
-            ack(text=problem(parsed.message), response_type="ephemeral")
-            if parsed.field in KICK_FIELDS:
-                self._record_invalid(command, None, parsed.message)
+            if parsed.field in KICK_FIELDS:  # a kick that cannot be carried out as typed: a case, written first
+                case = self._record_invalid(command, None, parsed.message)
+                note = on_record(self._services.settings.audit_channel)
+                text = problem(f"Case #{case.number}: {parsed.message}", note)
+            else:
+                text = problem(parsed.message)
+            ack(text=text, response_type="ephemeral")
             result = f"invalid_{parsed.field}"
         elif isinstance(parsed, (HistoryQuery, CaseQuery)):
             ack()
@@ -105,9 +111,10 @@ class IvsKickCommand:
             command_text=command_as_typed(command.get("text", "")),
         )
 
-    def _record_invalid(self, command: dict[str, Any], order: KickOrder | None, why: str) -> None:
+    def _record_invalid(self, command: dict[str, Any], order: KickOrder | None, why: str) -> Case:
         case = record_invalid(self._services.store, self._attempt(command, order, None), why)
-        self._services.outbox.deliver(case)
+        self._services.outbox.deliver(case)  # hands it to the outbox's thread
+        return case
 
     def _look_back(self, query: HistoryQuery | CaseQuery, command: dict[str, Any]) -> str:
         """History and case views are for moderators only: they name viewers and reasons."""

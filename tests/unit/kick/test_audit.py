@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.kick.audit import BACKTICK_STAND_IN, EDIT_REASON_ACTION, audit_record, code_span, escape_mrkdwn
+from bot.kick.audit import BACKTICK_STAND_IN, EDIT_REASON_ACTION, audit_record, code_span, escape_mrkdwn, summary_record
 from bot.kick.cases import Amendment, Case, Status, Target
 
 ROOM = "arn:aws:ivschat:eu-west-1:123456789012:room/g1H2I3j4k5L6"
@@ -150,3 +150,17 @@ def test_five_hundred_long_ids_fit_slacks_block_limits():
         if block["type"] == "section" and "text" in block:
             assert len(block["text"]["text"]) <= 3000
     assert sum(f"user-{i:03d}-" in everything for i in range(500)) == 500  # nobody left out
+
+
+def test_a_summary_names_when_its_attempts_were_made_and_how_many_of_each_kind():
+    made = [AT, AT.replace(second=2), AT.replace(second=1)]
+    covered = [
+        case(number=11 + n, status=status, created_at=at, moderator_id="U0FLOOD")
+        for n, (status, at) in enumerate(zip([Status.REFUSED, Status.INVALID, Status.REFUSED], made))
+    ]
+    record = summary_record(covered)
+    assert "3 more refused or invalid attempts* by <@U0FLOOD>" in record.blocks[0]["text"]["text"]
+    assert "between <!date^1795705200^" in record.text and "|2026-11-26 15:00:02 UTC>" in record.text
+    assert "(2 refused, 1 invalid): cases #11–#13" in record.text
+    assert record.metadata["event_payload"] == {"case": 11, "summary_of": 3}
+    assert "made at <!date^1795705200^" in summary_record(covered[:1]).text
