@@ -52,7 +52,12 @@ def refusal_message(verdict: Verdict) -> str:
             "you are not an IVS Chat moderator for this workspace. Ask an admin to add you to the "
             "moderator user group or to IVS_KICK_MODERATORS."
         )
-    return f"your moderator role could not be confirmed ({verdict.reason}). Try again in a minute."
+    if verdict.transient:
+        return f"your moderator role could not be confirmed ({verdict.reason}). Try again in a minute."
+    return (
+        f"your moderator role could not be confirmed ({verdict.reason}). Trying again will not help: ask an admin to "
+        "check IVS_KICK_MODERATOR_GROUP and the app's usergroups:read scope."
+    )
 
 
 def _new_case(attempt: Attempt, status: Status, detail: str | None = None) -> NewCase:

@@ -2,7 +2,15 @@ import threading
 
 import pytest
 
-from bot.kick.moderators import REMOVAL_OUTLIVES_LISTING, GroupChange, GroupUnavailable, ModeratorDirectory, Standing
+from bot.kick.flow import refusal_message
+from bot.kick.moderators import (
+    REMOVAL_OUTLIVES_LISTING,
+    GroupChange,
+    GroupUnavailable,
+    ModeratorDirectory,
+    Standing,
+    Verdict,
+)
 
 
 class Clock:
@@ -268,3 +276,10 @@ def test_someone_an_outdated_listing_refuses_is_not_kept_waiting_for_slack():
     finally:
         group.release.set()
     assert group.calls == 2  # one refresh shared by both
+
+
+def test_a_refusal_says_whether_trying_again_can_help():
+    slow = refusal_message(Verdict(Standing.UNKNOWN, "Slack has not answered", transient=True))
+    wrong = refusal_message(Verdict(Standing.UNKNOWN, "usergroups.users.list for S0WRONG failed: no_such_subteam"))
+    assert "Try again in a minute" in slow and "Trying again will not help" not in slow
+    assert "Trying again will not help" in wrong and "IVS_KICK_MODERATOR_GROUP" in wrong and "no_such_subteam" in wrong
