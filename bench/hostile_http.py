@@ -77,7 +77,12 @@ def _slow_clients(port: int, count: int, stop: threading.Event) -> list[threadin
                 if index == 1:
                     connected.release()
 
-    clients = [threading.Thread(target=dribble, daemon=True) for _ in range(count)]
+    return _started(dribble, count, connected)
+
+
+def _started(target, count: int, connected: threading.Semaphore) -> list[threading.Thread]:
+    """`count` threads running `target`, once each has released `connected` (or 30 s passed)."""
+    clients = [threading.Thread(target=target, daemon=True) for _ in range(count)]
     for client in clients:
         client.start()
     for _ in clients:
@@ -119,12 +124,7 @@ def _slow_bodies(port: int, count: int, stop: threading.Event) -> list[threading
         except OSError:
             connected.release()  # refused, or answered and dropped
 
-    clients = [threading.Thread(target=dribble, daemon=True) for _ in range(count)]
-    for client in clients:
-        client.start()
-    for _ in clients:
-        connected.acquire(timeout=30)
-    return clients
+    return _started(dribble, count, connected)
 
 
 def _unsigned_floods(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
