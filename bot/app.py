@@ -66,9 +66,11 @@ def _configured_region(session: boto3.session.Session | None) -> tuple[str, ...]
 
 
 def _kind(body: dict[str, Any]) -> str:
+    """What a request is, for its log line; any shape (a signed body Slack would never send included)."""
+    event = body.get("event")
     if body.get("type") == "event_callback":
-        return f"event:{body.get('event', {}).get('type')}"
-    return str(body.get("command") or body.get("type") or "unknown")
+        return f"event:{event.get('type') if isinstance(event, dict) else 'unknown'}"
+    return str(body.get("command") or body.get("type") or "unknown")[:100]
 
 
 class LoggedApp(App):

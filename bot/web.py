@@ -2,9 +2,10 @@
 /slack/events (Bolt verifies every signature), plus GET /healthz for load balancers (no auth, no secrets).
 
 Before Bolt sees a request, this module answers what Slack never sends, cheapest check first, each with one
-`request refused` log line and no traceback: a body declared larger than MAX_BODY_BYTES (413, without reading
-it; the server then drains at most 64 KiB of it and drops the connection), one that has not fully arrived
-within BODY_SECONDS (408), one that is not UTF-8 (400), one whose Slack signature is missing, wrong or older
+`request refused` log line and no traceback: a body without a Content-Length (411: chunked framing costs
+gunicorn CPU per chunk), one declared larger than MAX_BODY_BYTES (413), or one that has not fully arrived
+within BODY_SECONDS (408), none of them read further and their connection's read side shut; a body that is
+not UTF-8 (400), one whose Slack signature is missing, wrong or older
 than 5 minutes (401, checked over the raw bytes with slack_sdk's SignatureVerifier, so an outsider's body is
 never parsed; Slack's unsigned `ssl_check` of a few bytes is answered 200 here), and a signed one that Bolt's
 own parser would choke on (400). Anything else: 404.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -37,6 +39,9 @@ TOO_LARGE = f"the body is over {MAX_BODY_BYTES} bytes, far more than any request
 # connections (worker_connections) for ever.
 BODY_SECONDS = 5.0
 TOO_SLOW = f"the body did not arrive within {BODY_SECONDS:g} s"
+NO_LENGTH = "the request has no Content-Length, which every request from Slack has"
+# A Unix time in seconds has 10 digits until the year 2286: anything much longer is not Slack's.
+TIMESTAMP_DIGITS = 12
 # Slack checks a command's Request URL certificate with an unsigned `ssl_check=1&token=…` form of a few bytes.
 SSL_CHECK_BYTES = 1024
 UNSIGNED = (
@@ -62,19 +67,33 @@ def _refuse(start_response: StartResponse, status: str, reason: str, **fields: A
     return _answer(start_response, status, {"error": reason})
 
 
+def _refuse_body(environ: dict[str, Any], start_response: StartResponse, status: str, reason: str, **fields: Any):
+    """Refuse a request whose body will not be read (too large, too slow, unframed), and shut the connection's
+    read side: gunicorn's gevent worker would otherwise read and discard whatever the client goes on sending,
+    for as long as it sends, before closing. The answer still goes out; the server then finds the body's end."""
+    answer = _refuse(start_response, status, reason, **fields)
+    connection = environ.get("gunicorn.socket")
+    if connection is not None:
+        try:
+            connection.shutdown(socket.SHUT_RD)
+        except OSError:  # the client has gone already
+            pass
+    return answer
+
+
 def _health(bot: Bot, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
     healthy, report = bot.health()
     answer = _answer(start_response, "200 OK" if healthy else "503 Service Unavailable", report)
     return answer if environ["REQUEST_METHOD"] == "GET" else [b""]
 
 
-def _read_body(environ: dict[str, Any], declared: str) -> bytes | None:
-    """The body, read to its declared length or, chunked, to one byte past the cap; None if it did not arrive
-    within BODY_SECONDS (the gevent worker's sockets yield, so the deadline interrupts a stalled read)."""
+def _read_body(environ: dict[str, Any], declared: int) -> bytes | None:
+    """The body, read to its declared length; None if it did not arrive within BODY_SECONDS (the gevent
+    worker's sockets yield while they wait, so the deadline interrupts a stalled read)."""
     deadline = Timeout(BODY_SECONDS)
     deadline.start()
     try:
-        return environ["wsgi.input"].read(int(declared) if declared else MAX_BODY_BYTES + 1)
+        return environ["wsgi.input"].read(declared)
     except Timeout as expired:
         if expired is not deadline:
             raise
@@ -85,9 +104,11 @@ def _read_body(environ: dict[str, Any], declared: str) -> bytes | None:
 
 def _signed(verifier: SignatureVerifier, environ: dict[str, Any], body: str) -> bool:
     timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "")
-    if not (timestamp.isascii() and timestamp.isdigit()):  # the verifier would raise on anything else
+    signature = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
+    # The verifier raises on what Slack never sends: a timestamp that is not a short number, a non-ASCII signature.
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= TIMESTAMP_DIGITS):
         return False
-    return verifier.is_valid(body, timestamp, environ.get("HTTP_X_SLACK_SIGNATURE"))
+    return signature.isascii() and verifier.is_valid(body, timestamp, signature)
 
 
 def _parses_as_bolt_does(text: str, content_type: str) -> bool:
@@ -103,14 +124,13 @@ def _slack_request(
     slack: WsgiApp, verifier: SignatureVerifier, environ: dict[str, Any], start_response: StartResponse
 ) -> Iterable[bytes]:
     declared = str(environ.get("CONTENT_LENGTH") or "").strip()  # the server has checked it is a number
-    if declared and int(declared) > MAX_BODY_BYTES:
-        return _refuse(start_response, "413 Content Too Large", TOO_LARGE, bytes=int(declared))
-    # Slack always sends a Content-Length; a chunked body is read no further than one byte past the cap.
-    body = _read_body(environ, declared)
+    if not declared:  # chunked: gunicorn would parse every chunk, however tiny, before this could refuse it
+        return _refuse_body(environ, start_response, "411 Length Required", NO_LENGTH)
+    if int(declared) > MAX_BODY_BYTES:
+        return _refuse_body(environ, start_response, "413 Content Too Large", TOO_LARGE, bytes=int(declared))
+    body = _read_body(environ, int(declared))
     if body is None:
-        return _refuse(start_response, "408 Request Timeout", TOO_SLOW)
-    if len(body) > MAX_BODY_BYTES:
-        return _refuse(start_response, "413 Content Too Large", TOO_LARGE, bytes=f">{MAX_BODY_BYTES}")
+        return _refuse_body(environ, start_response, "408 Request Timeout", TOO_SLOW)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -136,6 +156,7 @@ def web_application(bot: Bot) -> WsgiApp:
             return _health(bot, environ, start_response)
         if path == SLACK_PATH and method == "POST":
             return _slack_request(slack, verifier, environ, start_response)
-        return _answer(start_response, "404 Not Found", {"error": "not found"})
+        answer = _answer(start_response, "404 Not Found", {"error": "not found"})
+        return [b""] if method == "HEAD" else answer
 
     return application

@@ -124,6 +124,15 @@ MALFORMED = {
     "a signed form whose last payload is not JSON": _body_request(b"payload={}&payload=x", signed=True),
     "a signed form whose payload is blank": _body_request(b"payload=", signed=True),
     "a signed form whose last payload is a list": _body_request(b"payload={}&payload=[1]", signed=True),
+    "a chunked body, which Slack never sends": (
+        b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"1\r\na\r\n" * 1000
+        + b"0\r\n\r\n"
+    ),
+    "a timestamp of 5,000 digits": _body_request(b"payload={}", timestamp=b"9" * 5000),
+    "a signature that is not ASCII": _body_request(b"payload={}", signed=True).replace(
+        b"X-Slack-Signature: v0=", "X-Slack-Signature: v0=\u00e9".encode("latin-1")
+    ),
     "a signed JSON body nested 200,000 deep": _body_request(
         b'{"a":' + b"[" * 200_000, b"application/json", signed=True
     ),
@@ -217,4 +226,27 @@ def test_a_body_that_dribbles_in_is_cut_off_and_its_connection_freed(http_bot):
     assert all(answer.startswith(b"HTTP/1.1 408") for answer in answers), answers
     refused = [line for line in http_bot.process.logs().splitlines() if f"{BODY_SECONDS:g} s" in line]
     assert len(refused) == len(clients) and all('"status": 408' in line for line in refused)
+    assert "Traceback" not in http_bot.process.logs()
+
+
+def test_a_body_declared_over_the_cap_is_not_drained_however_fast_it_comes(http_bot):
+    """The 413 is sent and the connection's read side shut: the worker does not read on while the client sends
+    (gunicorn's gevent worker would otherwise read and discard all of it), so the sender is cut off early."""
+    sent, answer = 0, b""
+    with socket.create_connection(("127.0.0.1", _port(http_bot)), timeout=30) as conn:
+        conn.sendall(_declared(10 * 1024**3))
+        chunk = b"a" * 65536
+        try:
+            while sent < 256 * 1024**2:  # as fast as the socket takes it
+                conn.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass  # the server stopped taking it
+        try:
+            answer = conn.recv(64)
+        except OSError:
+            pass  # reset: the answer may be lost with the rest
+    assert sent < 256 * 1024**2, "the server kept reading the body it had refused"
+    assert answer in (b"",) or answer.startswith(b"HTTP/1.1 413")
+    http_bot.slack.wait_for(lambda: '"bytes": 10737418240' in http_bot.process.logs(), 20)
     assert "Traceback" not in http_bot.process.logs()

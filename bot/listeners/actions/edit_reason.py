@@ -28,8 +28,9 @@ class EditReasonButton:
         if verdict.refused:
             reply_privately(response_url, f":no_entry: Sorry, {refusal_message(verdict)}")
             return
-        number = int(action.get("value") or 0)
-        case = services.store.get(number)
+        value = action.get("value")  # the case number this bot put on the button
+        number = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else 0
+        case = services.store.get(number) if number else None
         if case is None:
             reply_privately(response_url, f"There is no case #{number}.")
             return
