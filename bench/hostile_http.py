@@ -7,8 +7,9 @@ GET /healthz are timed (Slack gives up after 3 s), then `--bodies` clients each 
 once, and the server's process tree's peak resident memory is compared before and after. Then `--slow-bodies`
 clients declare a 1000-byte body and send a byte every 2 s while the same two are timed, and last `--floods`
 clients post unsigned bodies of just under 1 MiB (`a&a&…`, costly to parse) back to back while five signed
-commands are timed. gthread is the worker the bot used before; gevent is what bot/gunicorn_conf.py sets now.
-Nothing leaves this machine.
+commands are timed, and the same with two clients posting bodies of one-byte chunks and two declaring a
+10 GiB body and sending it as fast as they can. gthread is the worker the bot used before; gevent is what
+bot/gunicorn_conf.py sets now. Nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -134,7 +135,45 @@ def _unsigned_floods(port: int, count: int, stop: threading.Event) -> list[threa
         while not stop.is_set():
             _raw_post(port, body)
 
-    clients = [threading.Thread(target=flood, daemon=True) for _ in range(count)]
+    return _started_now(flood, count)
+
+
+def _chunked_floods(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
+    """Clients posting unsigned bodies of one-byte chunks (about 1 MiB of them), back to back."""
+    raw = b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nTransfer-Encoding: chunked\r\n\r\n"
+    raw += b"1\r\na\r\n" * (1024 * 1024 - 1) + b"0\r\n\r\n"
+
+    def flood() -> None:
+        while not stop.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as conn:
+                    conn.sendall(raw)
+                    conn.recv(64)
+            except OSError:
+                pass
+
+    return _started_now(flood, count)
+
+
+def _endless_bodies(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
+    """Clients declaring a 10 GiB body and sending it as fast as the connection takes it."""
+    chunk = b"a" * 65536
+
+    def flood() -> None:
+        while not stop.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as conn:
+                    conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: 10737418240\r\n\r\n")
+                    while not stop.is_set():
+                        conn.sendall(chunk)
+            except OSError:
+                pass
+
+    return _started_now(flood, count)
+
+
+def _started_now(target, count: int) -> list[threading.Thread]:
+    clients = [threading.Thread(target=target, daemon=True) for _ in range(count)]
     for client in clients:
         client.start()
     return clients
@@ -231,6 +270,16 @@ def measure(worker: str, args: argparse.Namespace) -> dict[str, str]:
             row[f"{args.floods} clients posting unsigned ~1 MiB bodies: slowest of 5 acks, ms; modals"] = (
                 f"{_ms(ack_ms, 'ack')}; {opened}/5"
             )
+            for name, start_floods in (
+                ("posting unsigned bodies of one-byte chunks", _chunked_floods),
+                ("sending an endless declared body", _endless_bodies),
+            ):
+                stop = threading.Event()
+                floods += start_floods(port, 2, stop)
+                time.sleep(1)  # the floods are under way
+                ack_ms, opened = _signed_commands(port, slack, 5)
+                stop.set()
+                row[f"2 clients {name}: slowest of 5 acks, ms; modals"] = f"{_ms(ack_ms, 'ack')}; {opened}/5"
             for client in clients + floods:
                 client.join(WAIT)
             return row
