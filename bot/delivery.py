@@ -104,7 +104,23 @@ def slack_error(error: Exception) -> str:
     """Slack's error code, or what went wrong on the way to Slack (a timeout, a dropped connection)."""
     if isinstance(error, SlackApiError):
         return str(error.response.get("error") or f"HTTP {error.response.status_code}")
-    return f"{type(error).__name__}: could not reach Slack"
+    return f"{type(error).__name__}: {_on_the_way(error)}"
+
+
+def _on_the_way(error: Exception) -> str:
+    """What went wrong between the bot and Slack, in words: no answer in time, or no connection."""
+    reason = getattr(error, "reason", None)  # urllib wraps a timeout in URLError
+    if isinstance(error, TimeoutError) or isinstance(reason, TimeoutError):
+        return "Slack did not answer in time"
+    return "could not reach Slack"
+
+
+def _post_failure(error: Exception) -> str:
+    """Why a post or an update failed, in words an admin can act on."""
+    if isinstance(error, SlackApiError):
+        code = slack_error(error)
+        return _AUDIT_EXPLANATIONS.get(code, f"Slack answered {code}.")
+    return f"{_on_the_way(error).capitalize()} ({type(error).__name__})."
 
 
 def group_fetcher(client: WebClient) -> FetchGroup:
@@ -119,7 +135,7 @@ def group_fetcher(client: WebClient) -> FetchGroup:
             raise GroupUnavailable(f"usergroups.users.list for {group_id} failed: {code}", transient=transient)
         except (SlackClientError, OSError) as error:
             raise GroupUnavailable(
-                f"usergroups.users.list could not reach Slack ({type(error).__name__})", transient=True
+                f"usergroups.users.list: {_on_the_way(error)} ({type(error).__name__})", transient=True
             )
         return response.get("users") or []
 
@@ -140,9 +156,8 @@ def post_message(client: WebClient, channel: str, record: AuditRecord) -> Posted
             channel=channel, text=record.text, blocks=record.blocks, metadata=record.metadata, unfurl_links=False
         )
     except (SlackClientError, OSError) as error:
-        code = slack_error(error) if isinstance(error, SlackClientError) else type(error).__name__
-        log.error("audit post failed", extra={"fields": {"channel": channel, "error": code}})
-        return Posted(error=_AUDIT_EXPLANATIONS.get(code, f"Slack answered {code}."))
+        log.error("audit post failed", extra={"fields": {"channel": channel, "error": slack_error(error)}})
+        return Posted(error=_post_failure(error))
     return Posted(ts=response.get("ts"))
 
 
@@ -180,9 +195,8 @@ def update_message(client: WebClient, channel: str, ts: str, record: AuditRecord
     try:
         client.chat_update(channel=channel, ts=ts, text=record.text, blocks=record.blocks)
     except (SlackClientError, OSError) as error:
-        code = slack_error(error) if isinstance(error, SlackClientError) else type(error).__name__
-        log.error("audit update failed", extra={"fields": {"channel": channel, "error": code}})
-        return Posted(error=_AUDIT_EXPLANATIONS.get(code, f"Slack answered {code}."))
+        log.error("audit update failed", extra={"fields": {"channel": channel, "error": slack_error(error)}})
+        return Posted(error=_post_failure(error))
     return Posted(ts=ts)
 
 
@@ -254,11 +268,12 @@ def reply_privately(
         log.error("private reply failed", extra={"fields": {"error": type(error).__name__}})
         return False
     if response.status_code != 200:
-        if response.body in _GONE:
+        fields = {"status": response.status_code, "body": response.body[:200]}
+        if response.body in _GONE:  # past its 30 minutes or five posts: expected, and the caller falls back
             RESPONSE_URLS.use_up(response_url)
-        log.error(
-            "private reply refused", extra={"fields": {"status": response.status_code, "body": response.body[:200]}}
-        )
+            log.info("response_url gone", extra={"fields": fields})
+        else:
+            log.error("private reply refused", extra={"fields": fields})
         return False
     return True
 

@@ -19,6 +19,7 @@ from .kick.request import KickOrder, reason_rule, region_of
 from .kick.rooms import Ambiguous, LookupFailed, Room, Unknown, is_room_arn
 from .slack_limits import (
     CONTEXT_TEXT,
+    INPUT_VALUE,
     MESSAGE_BLOCKS,
     MESSAGE_TEXT,
     OPTION_TEXT,
@@ -399,12 +400,16 @@ def kick_form(room: Room | None, reference: str | None, context: ModalContext) -
                 "type": "input",
                 "block_id": USERS_BLOCK,
                 "label": {"type": "plain_text", "text": "IVS user IDs"},
-                "hint": {"type": "plain_text", "text": "One per line (or separated by commas), up to 500."},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "One per line (or separated by commas): up to 500, in at most 3,000 characters (Slack's "
+                    "limit for this box). For more, use the command: /ivs-kick <room> id1, id2, …",
+                },
                 "element": {
                     "type": "plain_text_input",
                     "action_id": USERS_ACTION,
                     "multiline": True,
-                    "max_length": 3000,
+                    "max_length": INPUT_VALUE,
                 },
             },
             reason_block(None),

@@ -28,6 +28,7 @@ PRIVATE_METADATA = 3000
 INPUT_LABEL = 2000
 INPUT_HINT = 2000
 PLACEHOLDER = 150
+INPUT_VALUE = 3000  # a plain_text_input's max_length: what a person can type into one box
 MESSAGE_TEXT_MAX = 40_000  # chat.postMessage's `text`: `msg_too_long` beyond
 # Slack advises keeping a message's `text` to 4,000 characters; every message the bot builds stays within.
 MESSAGE_TEXT = 4000

@@ -62,12 +62,16 @@ def _answer(start_response: StartResponse, status: str, body: dict[str, Any]) ->
     return [data]
 
 
-def _refuse(start_response: StartResponse, status: str, reason: str, **fields: Any) -> list[bytes]:
-    log.warning("request refused", extra={"fields": {"status": int(status[:3]), "reason": reason, **fields}})
+def _refuse(
+    start_response: StartResponse, status: str, reason: str, level: int = logging.WARNING, **fields: Any
+) -> list[bytes]:
+    log.log(level, "request refused", extra={"fields": {"status": int(status[:3]), "reason": reason, **fields}})
     return _answer(start_response, status, {"error": reason})
 
 
-def _refuse_body(environ: dict[str, Any], start_response: StartResponse, status: str, reason: str, **fields: Any):
+def _refuse_body(
+    environ: dict[str, Any], start_response: StartResponse, status: str, reason: str, **fields: Any
+) -> list[bytes]:
     """Refuse a request whose body will not be read (too large, too slow, unframed), and shut the connection's
     read side: gunicorn's gevent worker would otherwise read and discard whatever the client goes on sending,
     for as long as it sends, before closing. The answer still goes out; the server then finds the body's end."""
@@ -125,7 +129,8 @@ def _slack_request(
 ) -> Iterable[bytes]:
     declared = str(environ.get("CONTENT_LENGTH") or "").strip()  # the server has checked it is a number
     if not declared:  # chunked: gunicorn would parse every chunk, however tiny, before this could refuse it
-        return _refuse_body(environ, start_response, "411 Length Required", NO_LENGTH)
+        # Logged at debug: gunicorn still parses what it had buffered, and says so itself if that is malformed.
+        return _refuse_body(environ, start_response, "411 Length Required", NO_LENGTH, level=logging.DEBUG)
     if int(declared) > MAX_BODY_BYTES:
         return _refuse_body(environ, start_response, "413 Content Too Large", TOO_LARGE, bytes=int(declared))
     body = _read_body(environ, int(declared))

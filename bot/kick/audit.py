@@ -122,9 +122,13 @@ def _reason(case: Case) -> str:
 
 
 def _detail(case: Case) -> str:
-    """What AWS (or the bot) said: each distinct message once, so 200 identical failures are one line."""
-    messages = list(dict.fromkeys(t.message for t in case.targets if t.message)) or [case.detail or ""]
-    return escape_mrkdwn(" ".join(m for m in messages if m)) or "-"
+    """What AWS (or the bot) said: each distinct message once, so 200 identical failures are one line. In a raid
+    only the problems are told (the result sections list who was kicked); what does not fit in a context
+    element ends "… and N more"."""
+    told = [t for t in case.targets if len(case.targets) == 1 or t.result != "kicked"]
+    messages = [m for m in dict.fromkeys(t.message for t in told if t.message) if m]
+    messages = messages or ([case.detail] if case.detail else [])
+    return listing(messages, CONTEXT_TEXT, escape_mrkdwn, separator=" ") or "-"
 
 
 def _fields(case: Case) -> list[str]:
@@ -189,7 +193,7 @@ def audit_record(case: Case) -> AuditRecord:
         blocks += [
             {"type": "section", "text": {"type": "mrkdwn", "text": t, "verbatim": True}} for t in _result_sections(case)
         ]
-    detail = clip_mrkdwn(_detail(case), CONTEXT_TEXT)
+    detail = _detail(case)
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": detail, "verbatim": True}]})
     if case.status not in {Status.INVALID, Status.PENDING}:
         blocks.append(

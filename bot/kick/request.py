@@ -136,10 +136,14 @@ def _has_control_chars(value: str, *, allow_newlines: bool) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
 
 
-def _has_invisible_chars(value: str) -> bool:
-    """Characters that show as nothing (zero-width spaces and joiners, fillers, direction marks, separators) make
-    two different IDs look the same; a joiner or presentation selector inside an emoji sequence is part of it."""
-    return any(_is_invisible(ch) and not _part_of_an_emoji(value, at) for at, ch in enumerate(value))
+def _first_unseen(value: str) -> int | None:
+    """Where (0-based) the first character that cannot be seen is: a control character, or one that shows as
+    nothing (zero-width spaces and joiners, fillers, direction marks, separators), which would let two IDs look
+    the same; a joiner or presentation selector inside an emoji sequence is part of it, and allowed."""
+    for at, ch in enumerate(value):
+        if unicodedata.category(ch) == "Cc" or (_is_invisible(ch) and not _part_of_an_emoji(value, at)):
+            return at
+    return None
 
 
 def _check_unicode(field: str, label: str, value: str) -> None:
@@ -182,13 +186,21 @@ def validate_room(value: str) -> str:
 def validate_user(value: str) -> str:
     _check_unicode("user", "User ID", value)
     _check_length("user", "User ID", value, user_rule())
-    if not value.strip() or _has_control_chars(value, allow_newlines=False) or _has_invisible_chars(value):
+    at = _first_unseen(value)
+    if at is not None or not value.strip():
+        which = "it is blank" if at is None else f"character {at + 1} is {_named(value[at])}"
         raise InvalidField(
             "user",
             "User ID must be visible text, without control characters, line breaks or characters that show as "
-            f"nothing (zero-width spaces and joiners, fillers, text-direction marks); got {shown(value)}.",
+            f"nothing (zero-width spaces and joiners, fillers, text-direction marks), but {which}; got {shown(value)}.",
         )
     return value
+
+
+def _named(ch: str) -> str:
+    """A character as Unicode names it, such as `U+200B (ZERO WIDTH SPACE)`."""
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
 
 
 def validate_reason(value: str | None) -> str | None:

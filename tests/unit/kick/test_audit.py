@@ -139,7 +139,23 @@ def test_a_partial_bulk_kick_says_how_many_and_lists_every_user_grouped_problems
     assert "Partly kicked" in record.text and "3 of 5 viewers" in record.text
     sections = [b["text"]["text"] for b in record.blocks if b["type"] == "section" and "text" in b]
     assert sections[1].startswith("*room_not_found (2)*") and sections[2].startswith("*kicked (3)*")
-    assert "msg room_not_found" in repr(record.blocks) and repr(record.blocks).count("msg kicked") == 1
+    # Each problem told once; who was kicked is in the sections, so their message is not repeated.
+    assert repr(record.blocks).count("msg room_not_found") == 1 and "msg kicked" not in repr(record.blocks)
+
+
+def test_a_raids_details_name_each_distinct_problem_and_count_what_does_not_fit():
+    targets = tuple(
+        Target(f"viewer{i}", "kicked" if i < 300 else "failed", f"Disconnected viewer{i} from the room.")
+        if i < 300
+        else Target(f"viewer{i}", "failed", f"IVS Chat answered ValidationException: bad viewer{i} " + "x" * 100)
+        for i in range(400)
+    )
+    [detail] = [b for b in audit_record(case(targets=targets, status=Status.PARTIAL)).blocks if b["type"] == "context"]
+    text = detail["elements"][0]["text"]
+    assert len(text) <= 3000 and "Disconnected viewer" not in text
+    assert text.startswith("IVS Chat answered ValidationException: bad viewer300 ") and text.endswith(" more")
+    shown = text.count("IVS Chat answered")
+    assert text.endswith(f"… and {100 - shown} more")
 
 
 def test_five_hundred_long_ids_fit_slacks_block_limits():

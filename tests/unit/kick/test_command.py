@@ -193,6 +193,8 @@ def test_a_user_id_with_a_character_that_shows_as_nothing_is_refused(user):
     with pytest.raises(InvalidField, match="User ID must be visible text") as refused:
         validate_user(user)  # as the form's user field is checked
     assert refused.value.field == "user"
+    at = next(i for i, ch in enumerate(user) if not (ch.isascii() and ch.isprintable()))
+    assert f"but character {at + 1} is U+{ord(user[at]):04X}" in str(refused.value)
     if not any(ch.isspace() for ch in user):  # in a command, white space separates words instead
         parsed = parse_command(f"{ROOM} {user}")
         assert isinstance(parsed, ParseError) and parsed.field == "user"
