@@ -3,8 +3,9 @@
 The bot under test is pointed at it with ``SLACK_API_URL=<fake.api_url>`` and
 must behave exactly as it would against Slack.  The fake is deliberately
 strict: it enforces the token types, trigger lifetimes, view/block limits,
-channel membership and rate limits that Slack enforces, so that a bot which
-misuses the API fails here instead of in production.
+channel membership and rate limits that Slack enforces, and holds the bot's
+acks to Slack's rules and its 3 s (``send_envelope``, ``post_to_app``), so
+that a bot which misuses the API fails here instead of in production.
 
 Wire formats the fake accepts (what slack_sdk's sync ``WebClient`` sends):
 every call is an HTTP POST, either ``application/json`` (``views.*``,
@@ -220,7 +221,7 @@ class ResponsePost:
 
 @dataclass(frozen=True)
 class Ack:
-    """A Socket Mode acknowledgement, with timing so tests can check Slack's 3 s ack deadline."""
+    """A Socket Mode acknowledgement in time (send_envelope fails on a late one), with its latency for benches."""
 
     envelope_id: str
     envelope_type: str
