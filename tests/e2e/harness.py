@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakes.slack import answer_problems
+from tests.fakes.slack import ACK_DEADLINE, check_ack, post_to_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -260,16 +260,10 @@ def bot_env(slack, ivs, *, mode: str, port: int, **overrides: str | None) -> dic
     return env
 
 
-def checked(payload_type: str, answer: Any) -> Any:
-    """The bot's answer to Slack, which must be one Slack accepts (its limits on messages, views and options)."""
-    problems = answer_problems(payload_type, answer)
-    assert not problems, f"Slack would refuse the answer to {payload_type}: {problems}"
-    return answer
-
-
 class Driver:
-    """Sends what Slack would send, over one transport; answers are normalised to the ack's JSON (or None) and
-    checked against what Slack accepts."""
+    """Sends what Slack would send, over one transport, and holds the app to Slack's terms for its ack: within 3 s
+    (else AckTimedOut) and in a form Slack accepts (else AckRefused). Answers are normalised to the ack's JSON (or
+    None)."""
 
     mode: str
 
@@ -277,50 +271,52 @@ class Driver:
 
     def interaction(self, payload: dict[str, Any]) -> Any: ...
 
-    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
-        """An Events API delivery; `retry` > 0 is Slack's retry number for it."""
+    def event(self, body: dict[str, Any], *, retry: int = 0, reason: str | None = None) -> Any:
+        """An Events API delivery; `retry` > 0 is Slack's retry number for it, sent for `reason` (Slack's words)."""
 
 
 class HttpDriver(Driver):
     mode = "http"
 
-    def __init__(self, url: str, timeout: float = 10) -> None:
-        self.url, self.timeout = url, timeout
+    def __init__(self, url: str, deadline: float = ACK_DEADLINE) -> None:
+        self.url, self.deadline = url, deadline
 
     def _post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> Any:
         headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
-        answer = http_post(self.url, body, headers, timeout=self.timeout)
-        assert answer.status == 200, f"HTTP {answer.status}: {answer.body}"
-        return answer.json()
+        status, text = post_to_app(self.url, body, headers, deadline=self.deadline)
+        assert status == 200, f"HTTP {status}: {text}"
+        return json.loads(text) if text else None
 
     def command(self, form: dict[str, str]) -> Any:
         # A lone surrogate goes out as the bytes a lenient client would send (not UTF-8), not as an error here.
         body = urlencode(form, errors="surrogatepass").encode()
-        return checked("slash_commands", self._post(body, "application/x-www-form-urlencoded"))
+        return check_ack("slash_commands", form, self._post(body, "application/x-www-form-urlencoded"))
 
     def interaction(self, payload: dict[str, Any]) -> Any:
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return checked(str(payload.get("type")), self._post(body, "application/x-www-form-urlencoded"))
+        return check_ack(str(payload.get("type")), payload, self._post(body, "application/x-www-form-urlencoded"))
 
-    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
-        retried = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+    def event(self, body: dict[str, Any], *, retry: int = 0, reason: str | None = None) -> Any:
+        retried = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": reason or "http_timeout"} if retry else {}
         return self._post(json.dumps(body).encode(), "application/json", retried)
 
 
 class SocketDriver(Driver):
+    """Envelopes through the fake, which checks each ack itself (FakeSlack.send_envelope)."""
+
     mode = "socket"
 
     def __init__(self, slack) -> None:
         self.slack = slack
 
     def command(self, form: dict[str, str]) -> Any:
-        return checked("slash_commands", self.slack.send_envelope("slash_commands", form))
+        return self.slack.send_envelope("slash_commands", form)
 
     def interaction(self, payload: dict[str, Any]) -> Any:
-        return checked(str(payload.get("type")), self.slack.send_envelope("interactive", payload))
+        return self.slack.send_envelope("interactive", payload)
 
-    def event(self, body: dict[str, Any], *, retry: int = 0) -> Any:
-        return self.slack.send_envelope("events_api", body, retry_attempt=retry)
+    def event(self, body: dict[str, Any], *, retry: int = 0, reason: str | None = None) -> Any:
+        return self.slack.send_envelope("events_api", body, retry_attempt=retry, retry_reason=reason or "timeout")
 
 
 def wait_until_serving(bot: BotProcess, port: int, timeout: float = 20) -> None:

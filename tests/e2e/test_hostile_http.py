@@ -16,12 +16,11 @@ import pytest
 
 from bot.web import BODY_SECONDS, MAX_BODY_BYTES
 from tests.fakes.ivschat import FakeIvsChat
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import ACK_DEADLINE, FakeSlack
 
 from .conftest import ROOM, Bot
 from .harness import AUDIT_CHANNEL, BotProcess, HttpDriver, bot_env, free_port, sign, wait_until_serving
 
-SLACK_DEADLINE = 3.0  # Slack gives up on an ack after 3 s
 _markers = itertools.count(1000)  # sizes no other test sends
 
 
@@ -185,10 +184,9 @@ def test_slow_clients_do_not_delay_slacks_requests_or_the_health_check(start_bot
     try:
         for _ in clients:  # every slow client is connected and has sent two bytes
             assert sent.acquire(timeout=30)
-        with urllib.request.urlopen(f"http://127.0.0.1:{_port(http_bot)}/healthz", timeout=SLACK_DEADLINE) as health:
+        with urllib.request.urlopen(f"http://127.0.0.1:{_port(http_bot)}/healthz", timeout=ACK_DEADLINE) as health:
             assert json.load(health)["store"] == "ok"
-        # Slack's own request: the HTTP client gives up after Slack's deadline, the fake's trigger expires with it.
-        http_bot.driver.timeout = SLACK_DEADLINE
+        # Slack's own request: the driver gives up after Slack's deadline, the fake's trigger expires with it.
         ack, trigger_id, _ = http_bot.command(f"{ROOM} viewer42")
         assert http_bot.opened_view(trigger_id)["type"] == "modal"
     finally:

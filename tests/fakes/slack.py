@@ -3,8 +3,9 @@
 The bot under test is pointed at it with ``SLACK_API_URL=<fake.api_url>`` and
 must behave exactly as it would against Slack.  The fake is deliberately
 strict: it enforces the token types, trigger lifetimes, view/block limits,
-channel membership and rate limits that Slack enforces, so that a bot which
-misuses the API fails here instead of in production.
+channel membership and rate limits that Slack enforces, and holds the bot's
+acks to Slack's rules and its 3 s (``send_envelope``, ``post_to_app``), so
+that a bot which misuses the API fails here instead of in production.
 
 Wire formats the fake accepts (what slack_sdk's sync ``WebClient`` sends):
 every call is an HTTP POST, either ``application/json`` (``views.*``,
@@ -23,6 +24,8 @@ import secrets
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -43,15 +46,20 @@ from websockets.sync.server import Server, ServerConnection, serve
 __all__ = [
     "CHAOS_KINDS",
     "RESPONSE_URL",
+    "ACK_DEADLINE",
     "Ack",
+    "AckRefused",
+    "AckTimedOut",
     "Call",
     "ChaosFault",
     "FakeSlack",
     "ResponsePost",
     "answer_problems",
+    "check_ack",
     "message_problems",
     "modal_problems",
     "options_problems",
+    "post_to_app",
 ]
 
 _log = logging.getLogger(__name__)
@@ -127,6 +135,43 @@ _BLOCK_TYPES = frozenset(
 )
 
 
+# Block elements and where each may stand (Block Kit reference: the "works with block types" of each element).
+_SELECT_TYPES = frozenset(
+    f"{multi}{kind}_select"
+    for multi in ("", "multi_")
+    for kind in ("static", "external", "users", "conversations", "channels")
+)
+_CONTROL_TYPES = _SELECT_TYPES | {
+    "button",
+    "checkboxes",
+    "datepicker",
+    "overflow",
+    "radio_buttons",
+    "timepicker",
+    "workflow_button",
+}
+_ACCESSORY_TYPES = _CONTROL_TYPES | {"image"}
+_ACTIONS_TYPES = _CONTROL_TYPES | {"datetimepicker"}
+_INPUT_TYPES = (_SELECT_TYPES | {"checkboxes", "datepicker", "datetimepicker", "radio_buttons", "timepicker"}) | {
+    "email_text_input",
+    "file_input",
+    "number_input",
+    "plain_text_input",
+    "rich_text_input",
+    "url_text_input",
+}
+_CONTEXT_TYPES = frozenset({"image"})  # and text objects
+_ELEMENT_TYPES = _ACCESSORY_TYPES | _ACTIONS_TYPES | _INPUT_TYPES
+# Elements carrying their own options: how many they take (static selects: up to 100, or option_groups instead).
+_OPTION_COUNTS = {
+    "static_select": (1, _MAX_OPTIONS),
+    "multi_static_select": (1, _MAX_OPTIONS),
+    "overflow": (1, 5),
+    "radio_buttons": (1, 10),
+    "checkboxes": (1, 10),
+}
+_MAX_TEXT_INPUT = 3000  # a plain_text_input's max_length at most
+
 # ----------------------------------------------------------------------------
 # Records the tests inspect
 
@@ -176,7 +221,7 @@ class ResponsePost:
 
 @dataclass(frozen=True)
 class Ack:
-    """A Socket Mode acknowledgement, with timing so tests can check Slack's 3 s ack deadline."""
+    """A Socket Mode acknowledgement in time (send_envelope fails on a late one), with its latency for benches."""
 
     envelope_id: str
     envelope_type: str
@@ -188,6 +233,23 @@ class Ack:
     def latency(self) -> float:
         """Seconds between sending the envelope and receiving its ack."""
         return self.acked_at - self.sent_at
+
+
+# Slack's deadline for an ack: "Your app must respond within 3 seconds"; later, the user sees an error
+# ("operation_timeout" for a slash command, a failure in the modal or menu), and an event is sent again.
+ACK_DEADLINE = 3.0
+
+
+class AckRefused(AssertionError):
+    """The app acked with a body Slack does not accept (a message, view or options breaking Slack's rules)."""
+
+
+class AckTimedOut(AssertionError):
+    """The app did not ack within ACK_DEADLINE: Slack counts the request failed (and retries an event)."""
+
+
+# What Slack does with a request acked late: [an interaction or command, an event].
+_LATE = ("the user sees an error", "Slack sends the event again, with a retry number")
 
 
 # ----------------------------------------------------------------------------
@@ -333,7 +395,9 @@ def _check_options(options: Any, pointer: str, problems: _Problems) -> None:
             _check_text_object(
                 option["description"], f"{p}/description", problems, max_len=_MAX_OPTION_TEXT, plain_only=True
             )
-        if "value" in option:
+        if "value" not in option:
+            problems.add("missing required field: value", p)
+        else:
             _check_str(option["value"], f"{p}/value", problems, max_len=_MAX_OPTION_VALUE, min_len=1)
 
 
@@ -351,15 +415,24 @@ def _check_option_groups(groups: Any, pointer: str, problems: _Problems) -> None
         _check_options(group.get("options"), f"{pointer}/{i}/options", problems)
 
 
-def _check_element(element: Any, pointer: str, problems: _Problems) -> None:
+def _check_element(element: Any, pointer: str, problems: _Problems, *, allowed: frozenset[str]) -> None:
+    """An interactive or image element where ``allowed`` types may stand (Slack's list for that place)."""
     if not isinstance(element, dict) or not isinstance(element.get("type"), str):
         problems.add("must be an element object with a type", pointer)
         return
     kind = element["type"]
+    if kind not in _ELEMENT_TYPES:
+        problems.add(f"unsupported type: {kind}", f"{pointer}/type")
+        return
+    if kind not in allowed:
+        problems.add(f"{kind} is not allowed here: must be one of {', '.join(sorted(allowed))}", f"{pointer}/type")
+        return
     if "action_id" in element:
         _check_str(element["action_id"], f"{pointer}/action_id", problems, max_len=_MAX_ID, min_len=1)
     if "placeholder" in element:
         _check_text_object(element["placeholder"], f"{pointer}/placeholder", problems, max_len=150, plain_only=True)
+    if "confirm" in element:
+        _check_confirm(element["confirm"], f"{pointer}/confirm", problems)
     if kind == "button":
         _check_text_object(element.get("text"), f"{pointer}/text", problems, max_len=_MAX_OPTION_TEXT, plain_only=True)
         if "value" in element:
@@ -373,9 +446,7 @@ def _check_element(element: Any, pointer: str, problems: _Problems) -> None:
             problems.add("missing required field: image_url", pointer)
         _check_str(element.get("alt_text"), f"{pointer}/alt_text", problems, max_len=2000, min_len=1)
     elif kind == "plain_text_input":
-        for key in ("min_length", "max_length"):
-            if key in element and not (isinstance(element[key], int) and 0 <= element[key] <= 3000):
-                problems.add("must be an integer between 0 and 3000", f"{pointer}/{key}")
+        _check_text_input(element, pointer, problems)
     if "options" in element:
         _check_options(element["options"], f"{pointer}/options", problems)
     if "option_groups" in element:
@@ -384,20 +455,97 @@ def _check_element(element: Any, pointer: str, problems: _Problems) -> None:
         if key in element:
             initial = element[key]
             _check_options([initial] if key == "initial_option" else initial, f"{pointer}/{key}", problems)
+    if kind in _OPTION_COUNTS:
+        _check_choices(element, pointer, problems, _OPTION_COUNTS[kind])
 
 
-def _check_elements(elements: Any, pointer: str, problems: _Problems, *, max_items: int) -> None:
+def _check_text_input(element: dict[str, Any], pointer: str, problems: _Problems) -> None:
+    """plain_text_input: min_length and max_length within 0..3000 and in order; an initial_value that fits them."""
+    for key in ("min_length", "max_length"):
+        if key in element and not (isinstance(element[key], int) and 0 <= element[key] <= _MAX_TEXT_INPUT):
+            problems.add(f"must be an integer between 0 and {_MAX_TEXT_INPUT}", f"{pointer}/{key}")
+            return
+    low, high = element.get("min_length", 0), element.get("max_length", _MAX_TEXT_INPUT)
+    if low > high:
+        problems.add("min_length must be less than or equal to max_length", f"{pointer}/min_length")
+    if "initial_value" in element:
+        _check_str(element["initial_value"], f"{pointer}/initial_value", problems, max_len=high)
+
+
+def _option_key(option: Any) -> tuple[Any, ...]:
+    """What makes two option objects the same option: Slack wants an initial option to match one exactly."""
+    if not isinstance(option, dict):
+        return (option,)
+    text = option.get("text") if isinstance(option.get("text"), dict) else {}
+    return (text.get("type"), text.get("text"), option.get("value"))
+
+
+def _check_choices(element: dict[str, Any], pointer: str, problems: _Problems, counts: tuple[int, int]) -> None:
+    """An element that carries its own options (static selects, overflow, radio buttons, checkboxes): options (or,
+    for static selects, option_groups) within Slack's counts, and each initial option one of them."""
+    grouped = element["type"] in ("static_select", "multi_static_select")
+    has_options, has_groups = "options" in element, grouped and "option_groups" in element
+    if has_options == has_groups:
+        required = "options or option_groups" if grouped else "options"
+        problems.add(
+            f"must provide exactly one of: {required}" if has_options else f"missing required field: {required}",
+            pointer,
+        )
+        return
+    if has_groups:
+        groups = element["option_groups"]
+        listed = (
+            [o for g in groups if isinstance(g, dict) for o in (g.get("options") or [])]
+            if isinstance(groups, list)
+            else []
+        )
+    else:
+        listed = element["options"] if isinstance(element["options"], list) else []
+        low, high = counts
+        if not low <= len(listed) <= high:
+            problems.add(f"must provide between {low} and {high} items", f"{pointer}/options")
+    known = {_option_key(o) for o in listed}
+    if isinstance(element.get("initial_option"), dict) and _option_key(element["initial_option"]) not in known:
+        problems.add("must match one of the element's options", f"{pointer}/initial_option")
+    initial = element.get("initial_options")
+    for i, option in enumerate(initial if isinstance(initial, list) else []):
+        if _option_key(option) not in known:
+            problems.add("must match one of the element's options", f"{pointer}/initial_options/{i}")
+
+
+def _check_confirm(confirm: Any, pointer: str, problems: _Problems) -> None:
+    """A confirmation dialog object: title 100, text 300, confirm and deny 30 characters; style primary or danger."""
+    if not isinstance(confirm, dict):
+        problems.add("must be a confirmation dialog object", pointer)
+        return
+    for key, limit in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)):
+        _check_text_object(confirm.get(key), f"{pointer}/{key}", problems, max_len=limit, plain_only=True)
+    if confirm.get("style") not in (None, "primary", "danger"):
+        problems.add("must be one of: primary, danger", f"{pointer}/style")
+
+
+def _check_elements(
+    elements: Any, pointer: str, problems: _Problems, *, max_items: int, allowed: frozenset[str], texts: bool = False
+) -> None:
+    """A block's list of elements (with ``texts``, text objects too): each where it may stand, and no action_id
+    twice in the block ("should be unique among all other action_ids in the containing block")."""
     if not isinstance(elements, list) or not elements:
         problems.add("must provide a non-empty array", pointer)
         return
     if len(elements) > max_items:
         problems.add(f"no more than {max_items} items allowed", pointer)
+    action_ids: set[str] = set()
     for i, element in enumerate(elements):
         p = f"{pointer}/{i}"
-        if isinstance(element, dict) and element.get("type") in ("plain_text", "mrkdwn"):
+        if texts and isinstance(element, dict) and element.get("type") in ("plain_text", "mrkdwn"):
             _check_text_object(element, p, problems, max_len=_MAX_TEXT_OBJECT)
-        else:
-            _check_element(element, p, problems)
+            continue
+        _check_element(element, p, problems, allowed=allowed)
+        action_id = element.get("action_id") if isinstance(element, dict) else None
+        if isinstance(action_id, str):
+            if action_id in action_ids:
+                problems.add(f'`action_id` "{action_id}" already exists', f"{p}/action_id")
+            action_ids.add(action_id)
 
 
 def _check_block(block: Any, pointer: str, problems: _Problems, seen_block_ids: set[str]) -> None:
@@ -428,19 +576,21 @@ def _check_block(block: Any, pointer: str, problems: _Problems, seen_block_ids: 
                 for i, item in enumerate(fields):
                     _check_text_object(item, f"{pointer}/fields/{i}", problems, max_len=_MAX_FIELD_TEXT)
         if "accessory" in block:
-            _check_element(block["accessory"], f"{pointer}/accessory", problems)
+            _check_element(block["accessory"], f"{pointer}/accessory", problems, allowed=_ACCESSORY_TYPES)
     elif kind == "header":
         _check_text_object(block.get("text"), f"{pointer}/text", problems, max_len=150, plain_only=True)
     elif kind == "context":
-        _check_elements(block.get("elements"), f"{pointer}/elements", problems, max_items=10)
+        _check_elements(
+            block.get("elements"), f"{pointer}/elements", problems, max_items=10, allowed=_CONTEXT_TYPES, texts=True
+        )
     elif kind == "actions":
-        _check_elements(block.get("elements"), f"{pointer}/elements", problems, max_items=25)
+        _check_elements(block.get("elements"), f"{pointer}/elements", problems, max_items=25, allowed=_ACTIONS_TYPES)
     elif kind == "input":
         _check_text_object(block.get("label"), f"{pointer}/label", problems, max_len=_MAX_FIELD_TEXT, plain_only=True)
         if "element" not in block:
             problems.add("missing required field: element", pointer)
         else:
-            _check_element(block["element"], f"{pointer}/element", problems)
+            _check_element(block["element"], f"{pointer}/element", problems, allowed=_INPUT_TYPES)
         if "hint" in block:
             _check_text_object(block["hint"], f"{pointer}/hint", problems, max_len=_MAX_FIELD_TEXT, plain_only=True)
     elif kind == "image":
@@ -552,9 +702,11 @@ def options_problems(answer: Any) -> list[str]:
     return problems.messages
 
 
-def answer_problems(payload_type: str, answer: Any) -> list[str]:
+def answer_problems(payload_type: str, answer: Any, request: dict[str, Any] | None = None) -> list[str]:
     """What Slack would refuse in the bot's answer (its ack) to a request of ``payload_type``: a slash command's
-    or an interaction's message, a view_submission's ``update``/``push`` view, or options. [] when none."""
+    or an interaction's message, a view_submission's ``response_action`` (``errors`` naming input blocks of the
+    submitted view, the ``view`` of ``update``/``push`` held to views.open's rules), or options. ``request`` is
+    the payload the ack answers (its ``view`` is the submitted one). [] when none."""
     if answer is None:
         return []
     if payload_type == "block_suggestion":
@@ -562,10 +714,74 @@ def answer_problems(payload_type: str, answer: Any) -> list[str]:
     if not isinstance(answer, dict):
         return ["[ERROR] must be a JSON object [json-pointer:]"]
     if payload_type == "view_submission":
-        return _validate_modal(answer["view"]) if answer.get("response_action") in ("update", "push") else []
+        return _response_action_problems(answer, (request or {}).get("view"))
+    problems = []
+    if payload_type == "slash_commands" and answer.get("response_type") not in (None, "ephemeral", "in_channel"):
+        problems.append("[ERROR] must be one of: ephemeral, in_channel [json-pointer:/response_type]")
     if any(key in answer for key in ("text", "blocks", "attachments")):
-        return message_problems(answer)
-    return []
+        problems += message_problems(answer)
+    return problems
+
+
+_RESPONSE_ACTIONS = ("errors", "update", "push", "clear")
+
+
+def _response_action_problems(answer: dict[str, Any], submitted: Any) -> list[str]:
+    """A view_submission ack: no ``response_action`` closes the modal; ``errors`` maps block_ids of the submitted
+    view's input blocks to messages; ``update`` and ``push`` carry a view as views.update and views.push take it."""
+    action = answer.get("response_action")
+    problems = _Problems()
+    if action is None:
+        return []
+    if action not in _RESPONSE_ACTIONS:
+        problems.add(f"must be one of: {', '.join(_RESPONSE_ACTIONS)}", "/response_action")
+    elif action == "errors":
+        errors = answer.get("errors")
+        if not isinstance(errors, dict) or not errors:
+            problems.add("must provide a non-empty object", "/errors")
+            return problems.messages
+        blocks = submitted.get("blocks") if isinstance(submitted, dict) else None
+        inputs = {b.get("block_id") for b in blocks or [] if isinstance(b, dict) and b.get("type") == "input"}
+        for key, message in errors.items():
+            if blocks is not None and key not in inputs:
+                problems.add(f"{key} is not the block_id of an input block of the submitted view", f"/errors/{key}")
+            if not isinstance(message, str) or not message:
+                problems.add("must be a non-empty string", f"/errors/{key}")
+    elif action in ("update", "push"):
+        if "view" not in answer:
+            problems.add("missing required field: view", "")
+        elif isinstance(answer["view"], dict) and len(json.dumps(answer["view"])) > _MAX_VIEW_BYTES:
+            return ["view_too_large"]
+        else:
+            return _validate_modal(answer["view"])
+    return problems.messages
+
+
+def check_ack(payload_type: str, request: dict[str, Any] | None, answer: Any) -> Any:
+    """``answer`` if Slack would take it as the ack of a ``payload_type`` request, else raise AckRefused."""
+    problems = answer_problems(payload_type, answer, request)
+    if problems:
+        raise AckRefused(f"Slack would refuse the answer to {payload_type} (the user sees an error): {problems}")
+    return answer
+
+
+def post_to_app(url: str, body: bytes, headers: dict[str, str], *, deadline: float = ACK_DEADLINE) -> tuple[int, str]:
+    """POST a request to the app's Request URL as Slack does; the status and body of its answer. The whole
+    answer must come within ``deadline`` seconds (Slack's 3 s), else AckTimedOut."""
+    started = time.monotonic()
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=deadline) as response:
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    except (TimeoutError, urllib.error.URLError) as error:
+        if isinstance(error, urllib.error.URLError) and not isinstance(error.reason, TimeoutError):
+            raise
+        raise AckTimedOut(f"no answer from {url} within Slack's {deadline}s") from error
+    if time.monotonic() - started > deadline:
+        raise AckTimedOut(f"{url} answered after Slack's {deadline}s")
+    return status, text
 
 
 # ----------------------------------------------------------------------------
@@ -649,6 +865,7 @@ class FakeSlack:
         self.usergroups_users_list_per_minute = usergroups_users_list_per_minute
         self.response_url_ttl = self.RESPONSE_URL_TTL
         self.response_url_max_uses = self.RESPONSE_URL_MAX_USES
+        self.ack_deadline = ACK_DEADLINE
 
         self._lock = threading.RLock()
         self._counter = 0
@@ -1579,10 +1796,19 @@ class FakeSlack:
         self.wait_for(lambda: self.socket_client_count > 0, timeout, message="a Socket Mode client to connect")
 
     def send_envelope(
-        self, envelope_type: str, payload: dict[str, Any], *, timeout: float = 5.0, retry_attempt: int = 0
+        self,
+        envelope_type: str,
+        payload: dict[str, Any],
+        *,
+        retry_attempt: int = 0,
+        retry_reason: str = "timeout",
+        deadline: float | None = None,
     ) -> dict[str, Any] | None:
-        """Deliver an envelope to the newest connection and return the payload of its ack; `retry_attempt` > 0
-        marks it as Slack's retry of an event whose first delivery was not acknowledged in time."""
+        """Deliver an envelope to the newest connection and return the payload of its ack.
+
+        As Slack does, the ack must come within ``deadline`` seconds (``ack_deadline``, 3 s unless changed) and
+        carry an answer Slack accepts (``answer_problems``), else AckTimedOut or AckRefused. ``retry_attempt`` > 0
+        marks Slack's redelivery of an event whose earlier delivery failed, for ``retry_reason``."""
         envelope_id = str(uuid.uuid4())
         envelope = {
             "envelope_id": envelope_id,
@@ -1590,8 +1816,9 @@ class FakeSlack:
             "payload": payload,
             "accepts_response_payload": envelope_type != "events_api",
             "retry_attempt": retry_attempt,
-            "retry_reason": "timeout" if retry_attempt else "",
+            "retry_reason": retry_reason if retry_attempt else "",
         }
+        limit = self.ack_deadline if deadline is None else deadline
         with self._lock:
             if not self._sockets:
                 raise AssertionError(
@@ -1606,13 +1833,17 @@ class FakeSlack:
             with self._lock:
                 self._pending_acks.pop(envelope_id, None)
             raise AssertionError(f"Socket Mode connection closed while sending {envelope_type}") from exc
-        if not pending.event.wait(timeout):
+        if not pending.event.wait(limit):
             with self._lock:
                 self._pending_acks.pop(envelope_id, None)
-            raise AssertionError(
-                f"{envelope_type} envelope {envelope_id} was not acknowledged within {timeout}s\n{self._summary()}"
+            raise AckTimedOut(
+                f"{envelope_type} envelope {envelope_id} was not acknowledged within Slack's {limit}s "
+                f"({_LATE[envelope_type == 'events_api']})\n{self._summary()}"
             )
-        return pending.payload
+        if envelope_type == "events_api":
+            return pending.payload  # Slack reads nothing from an event's ack
+        kind = envelope_type if envelope_type != "interactive" else str(payload.get("type"))
+        return check_ack(kind, payload, pending.payload)
 
     def disconnect_socket_clients(self, *, reason: str = "refresh_requested", timeout: float = 5.0) -> None:
         """Recycle connections as Slack does: send ``disconnect``, then close the old sockets.

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -29,7 +30,16 @@ from slack_sdk.webhook import WebhookClient
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from tests.fakes.slack import RESPONSE_URL, FakeSlack, answer_problems, options_problems
+from tests.fakes.slack import (
+    ACK_DEADLINE,
+    RESPONSE_URL,
+    AckRefused,
+    AckTimedOut,
+    FakeSlack,
+    answer_problems,
+    options_problems,
+    post_to_app,
+)
 
 
 @pytest.fixture
@@ -268,6 +278,191 @@ def test_views_update_unknown_view(fake: FakeSlack) -> None:
     assert api_error(excinfo) == "not_found"
 
 
+# --------------------------------------------------------------------------- Block Kit rules
+
+
+def _option(text: str = "room", value: str = "arn") -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+def _options(count: int) -> list[dict[str, Any]]:
+    return [_option(str(n), str(n)) for n in range(count)]
+
+
+def _button(action_id: str = "go", **extra: Any) -> dict[str, Any]:
+    return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": "Go"}, **extra}
+
+
+def _input(element: dict[str, Any], block_id: str = "field") -> dict[str, Any]:
+    return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": "Field"}, "element": element}
+
+
+def _section(accessory: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": "Pick"}, "accessory": accessory}
+
+
+def _static_select(**fields: Any) -> dict[str, Any]:
+    return {"type": "static_select", "action_id": "pick", **fields}
+
+
+def _confirm(**overrides: str) -> dict[str, Any]:
+    texts = {"title": "Sure?", "text": "This kicks them.", "confirm": "Kick", "deny": "Cancel", **overrides}
+    return {key: {"type": "plain_text", "text": text} for key, text in texts.items()}
+
+
+def view_refusal(fake: FakeSlack, blocks: list[dict[str, Any]]) -> list[str]:
+    """What views.open answers to a modal with these blocks: [] when it opens it, else its messages."""
+    try:
+        bot_client(fake).views_open(trigger_id=fake.new_trigger_id(), view=modal(blocks=blocks))
+    except SlackApiError as error:
+        assert error.response["error"] == "invalid_arguments"
+        return list(error.response["response_metadata"]["messages"])
+    return []
+
+
+def message_refusal(fake: FakeSlack, blocks: list[dict[str, Any]]) -> list[str]:
+    """What chat.postMessage answers to a message with these blocks: [] when it posts it, else its messages."""
+    fake.add_channel("C1")
+    try:
+        bot_client(fake).chat_postMessage(channel="C1", text="fallback", blocks=blocks)
+    except SlackApiError as error:
+        assert error.response["error"] == "invalid_blocks"
+        return list(error.response["response_metadata"]["messages"])
+    return []
+
+
+def refused_at(messages: list[str], pointer: str) -> bool:
+    return any(m.endswith(f"[json-pointer:{pointer}]") for m in messages)
+
+
+def test_an_unknown_element_type_is_refused(fake: FakeSlack) -> None:
+    messages = message_refusal(fake, [{"type": "actions", "elements": [{"type": "slider", "action_id": "s"}]}])
+
+    assert refused_at(messages, "/blocks/0/elements/0/type"), messages
+    assert message_refusal(fake, [{"type": "actions", "elements": [_button()]}]) == []
+
+
+@pytest.mark.parametrize(
+    ("block", "pointer"),
+    [
+        (_section({"type": "plain_text_input", "action_id": "typed"}), "/blocks/0/accessory/type"),
+        (_section({"type": "datetimepicker", "action_id": "when"}), "/blocks/0/accessory/type"),
+        (
+            {"type": "actions", "elements": [{"type": "plain_text_input", "action_id": "t"}]},
+            "/blocks/0/elements/0/type",
+        ),
+        ({"type": "actions", "elements": [{"type": "mrkdwn", "text": "x"}]}, "/blocks/0/elements/0/type"),
+        ({"type": "context", "elements": [_button()]}, "/blocks/0/elements/0/type"),
+    ],
+)
+def test_an_element_where_slack_does_not_allow_it_is_refused(
+    fake: FakeSlack, block: dict[str, Any], pointer: str
+) -> None:
+    messages = message_refusal(fake, [block])
+
+    assert refused_at(messages, pointer), messages
+
+
+def test_a_button_is_no_input_element_but_a_text_input_is(fake: FakeSlack) -> None:
+    assert refused_at(view_refusal(fake, [_input(_button())]), "/view/blocks/0/element/type")
+    assert view_refusal(fake, [_input({"type": "plain_text_input", "action_id": "typed"})]) == []
+    assert message_refusal(fake, [_section(_button()), _section({"type": "overflow", "options": [_option()]})]) == []
+
+
+@pytest.mark.parametrize(
+    ("element", "pointer"),
+    [
+        (_static_select(), "/view/blocks/0/element"),
+        (_static_select(options=[]), "/view/blocks/0/element/options"),
+        (_static_select(options=[_option()] * 101), "/view/blocks/0/element/options"),
+        ({"type": "radio_buttons", "action_id": "r", "options": _options(11)}, "/view/blocks/0/element/options"),
+        ({"type": "checkboxes", "action_id": "c"}, "/view/blocks/0/element"),
+        (_static_select(options=[{"text": _option()["text"]}]), "/view/blocks/0/element/options/0"),
+    ],
+)
+def test_a_select_without_its_options_is_refused(fake: FakeSlack, element: dict[str, Any], pointer: str) -> None:
+    messages = view_refusal(fake, [_input(element)])
+
+    assert refused_at(messages, pointer), messages
+
+
+def test_an_overflow_menu_takes_one_to_five_options(fake: FakeSlack) -> None:
+    six = {"type": "overflow", "action_id": "more", "options": _options(6)}
+
+    assert refused_at(message_refusal(fake, [_section(six)]), "/blocks/0/accessory/options")
+    assert message_refusal(fake, [_section(six | {"options": six["options"][:5]})]) == []
+
+
+def test_a_static_select_takes_options_or_option_groups_not_both(fake: FakeSlack) -> None:
+    groups = [{"label": {"type": "plain_text", "text": "EU"}, "options": [_option()]}]
+
+    assert view_refusal(fake, [_input(_static_select(option_groups=groups))]) == []
+    messages = view_refusal(fake, [_input(_static_select(options=[_option()], option_groups=groups))])
+    assert refused_at(messages, "/view/blocks/0/element"), messages
+
+
+def test_an_initial_option_must_be_one_of_the_options(fake: FakeSlack) -> None:
+    options = [_option("west", "w"), _option("east", "e")]
+    groups = [{"label": {"type": "plain_text", "text": "US"}, "options": options}]
+
+    for element in (_static_select(options=options), _static_select(option_groups=groups)):
+        messages = view_refusal(fake, [_input(element | {"initial_option": _option("north", "n")})])
+        assert refused_at(messages, "/view/blocks/0/element/initial_option"), messages
+        assert view_refusal(fake, [_input(element | {"initial_option": _option("east", "e")})]) == []
+    renamed = view_refusal(fake, [_input(_static_select(options=options, initial_option=_option("EAST", "e")))])
+    assert refused_at(renamed, "/view/blocks/0/element/initial_option")
+    boxes = {"type": "checkboxes", "action_id": "c", "options": options, "initial_options": [options[0], _option()]}
+    assert refused_at(view_refusal(fake, [_input(boxes)]), "/view/blocks/0/element/initial_options/1")
+
+
+def test_an_external_selects_initial_option_needs_no_list(fake: FakeSlack) -> None:
+    picker = {"type": "external_select", "action_id": "room", "initial_option": _option("any room", "arn")}
+
+    assert view_refusal(fake, [_input(picker)]) == []
+
+
+def test_an_initial_value_longer_than_max_length_is_refused(fake: FakeSlack) -> None:
+    field = {"type": "plain_text_input", "action_id": "reason", "max_length": 10}
+
+    messages = view_refusal(fake, [_input(field | {"initial_value": "x" * 11})])
+
+    assert refused_at(messages, "/view/blocks/0/element/initial_value"), messages
+    assert view_refusal(fake, [_input(field | {"initial_value": "x" * 10})]) == []
+    backwards = view_refusal(fake, [_input(field | {"min_length": 11})])
+    assert refused_at(backwards, "/view/blocks/0/element/min_length"), backwards
+
+
+def test_an_action_id_twice_in_one_block_is_refused(fake: FakeSlack) -> None:
+    messages = message_refusal(fake, [{"type": "actions", "elements": [_button("go"), _button("go")]}])
+
+    assert refused_at(messages, "/blocks/0/elements/1/action_id"), messages
+    assert any('`action_id` "go" already exists' in m for m in messages)
+    # Unique within the containing block is Slack's rule: blocks are told apart by their block_id.
+    apart = [{"type": "actions", "block_id": b, "elements": [_button("go")]} for b in ("one", "two")]
+    assert message_refusal(fake, apart) == []
+
+
+@pytest.mark.parametrize(("field", "limit"), [("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)])
+def test_an_over_long_confirm_dialog_is_refused(fake: FakeSlack, field: str, limit: int) -> None:
+    too_long = _button(confirm=_confirm(**{field: "x" * (limit + 1)}))
+
+    messages = message_refusal(fake, [{"type": "actions", "elements": [too_long]}])
+
+    assert refused_at(messages, f"/blocks/0/elements/0/confirm/{field}/text"), messages
+    at_limit = _button(confirm=_confirm(**{field: "x" * limit}))
+    assert message_refusal(fake, [{"type": "actions", "elements": [at_limit]}]) == []
+
+
+def test_an_over_long_option_group_label_is_refused(fake: FakeSlack) -> None:
+    def grouped(label: str) -> dict[str, Any]:
+        return _static_select(option_groups=[{"label": {"type": "plain_text", "text": label}, "options": [_option()]}])
+
+    messages = view_refusal(fake, [_input(grouped("x" * 76))])
+
+    assert refused_at(messages, "/view/blocks/0/element/option_groups/0/label/text"), messages
+    assert view_refusal(fake, [_input(grouped("x" * 75))]) == []
+
+
 # --------------------------------------------------------------------------- chat
 
 
@@ -354,10 +549,6 @@ def test_views_push_needs_a_fresh_trigger_and_a_valid_view(fake: FakeSlack) -> N
     assert api_error(excinfo) == "invalid_arguments"
 
 
-def _option(text: str = "room", value: str = "arn") -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": text}, "value": value}
-
-
 @pytest.mark.parametrize(
     ("answer", "refused"),
     [
@@ -383,6 +574,55 @@ def test_acks_are_held_to_message_and_view_limits() -> None:
     assert answer_problems("view_submission", too_long)
     assert answer_problems("view_submission", {"response_action": "errors", "errors": {"reason": "too long"}}) == []
     assert answer_problems("slash_commands", None) == []
+
+
+SUBMITTED = {"type": "view_submission", "view": modal() | {"id": "V1", "state": {"values": {}}}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "refused"),
+    [
+        ({"response_action": "errors", "errors": {"reason": "Too long: 300 characters, at most 256."}}, False),
+        ({"response_action": "errors", "errors": {"room": "Pick a room."}}, True),  # no such block
+        ({"response_action": "errors", "errors": {}}, True),
+        ({"response_action": "errors", "errors": {"reason": ""}}, True),
+        ({"response_action": "clear"}, False),
+        ({"response_action": "close"}, True),
+        ({"response_action": "push", "view": modal()}, False),
+        ({"response_action": "push"}, True),
+        ({"response_action": "update", "view": modal(blocks=[_input(_button())])}, True),
+        ({"response_action": "update", "view": modal(private_metadata="x" * 3000)}, False),
+        ({}, False),
+    ],
+)
+def test_a_view_submission_ack_is_held_to_slacks_rules(answer: dict[str, Any], refused: bool) -> None:
+    assert bool(answer_problems("view_submission", answer, SUBMITTED)) is refused
+
+
+def test_errors_must_name_an_input_block_of_the_submitted_view() -> None:
+    view = modal(blocks=[{"type": "section", "block_id": "summary", "text": {"type": "mrkdwn", "text": "Kick"}}])
+    submitted = {"type": "view_submission", "view": view}
+
+    problems = answer_problems("view_submission", {"response_action": "errors", "errors": {"summary": "x"}}, submitted)
+
+    assert problems == [
+        "[ERROR] summary is not the block_id of an input block of the submitted view [json-pointer:/errors/summary]"
+    ]
+
+
+def test_an_updated_view_too_large_for_views_update_is_refused_in_an_ack() -> None:
+    huge = modal(blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}] * 90)
+
+    assert answer_problems("view_submission", {"response_action": "update", "view": huge}, SUBMITTED) == [
+        "view_too_large"
+    ]
+
+
+def test_a_slash_command_ack_is_a_message_with_a_known_response_type() -> None:
+    assert answer_problems("slash_commands", {"text": "usage", "response_type": "in_channel"}) == []
+    assert answer_problems("slash_commands", {"text": "usage", "response_type": "public"})
+    duplicated = {"text": "x", "blocks": [{"type": "actions", "elements": [_button(), _button()]}]}
+    assert answer_problems("slash_commands", duplicated)
 
 
 # --------------------------------------------------------------------------- user groups & rate limits
@@ -683,7 +923,6 @@ def test_socket_mode_envelope_round_trip(fake: FakeSlack, socket_client: SocketM
     assert payload == {"text": "handled slash_commands"}
     assert fake.send_envelope("events_api", {"event": {"type": "app_mention"}}) is None
     assert [a.envelope_type for a in fake.acks] == ["slash_commands", "events_api"]
-    assert all(a.latency < 3 for a in fake.acks)
     assert fake.calls_to("apps.connections.open")[0].token == fake.app_token
 
 
@@ -726,6 +965,84 @@ def test_socket_mode_tickets_are_single_use(fake: FakeSlack) -> None:
 def test_send_envelope_without_client_fails(fake: FakeSlack) -> None:
     with pytest.raises(AssertionError, match="no Socket Mode client"):
         fake.send_envelope("slash_commands", {"command": "/kick"})
+
+
+def test_an_ack_after_slacks_3_seconds_is_a_failure(fake: FakeSlack, socket_client: SocketModeClient) -> None:
+    release = threading.Event()
+    socket_client.socket_mode_request_listeners.insert(0, lambda _, request: release.wait(30))
+    socket_client.connect()
+    fake.wait_for_socket_client(timeout=5)
+
+    try:
+        with pytest.raises(AckTimedOut, match=r"within Slack's 3.0s \(the user sees an error\)"):
+            fake.send_envelope("slash_commands", {"command": "/kick", "text": "viewer-1"})
+    finally:
+        release.set()
+
+    assert ACK_DEADLINE == fake.ack_deadline == 3.0
+    fake.wait_for(lambda: len(fake.unmatched_socket_messages) == 1)  # the late ack came, and counted for nothing
+    assert fake.acks == []
+
+
+def test_an_event_acked_late_is_one_slack_sends_again(fake: FakeSlack, socket_client: SocketModeClient) -> None:
+    release = threading.Event()
+    socket_client.socket_mode_request_listeners.insert(0, lambda _, request: release.wait(30))
+    socket_client.connect()
+    fake.wait_for_socket_client(timeout=5)
+
+    try:
+        with pytest.raises(AckTimedOut, match="Slack sends the event again"):
+            fake.send_envelope("events_api", {"event": {"type": "subteam_members_changed"}}, deadline=0.1)
+    finally:
+        release.set()
+
+
+def test_an_ack_slack_would_refuse_fails_in_socket_mode(fake: FakeSlack, socket_client: SocketModeClient) -> None:
+    def ack_wrongly(sm: SocketModeClient, request: SocketModeRequest) -> None:
+        payload = {"text": "usage", "response_type": "public"}
+        sm.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id, payload=payload))
+
+    socket_client.socket_mode_request_listeners.insert(0, ack_wrongly)
+    socket_client.connect()
+    fake.wait_for_socket_client(timeout=5)
+
+    with pytest.raises(AckRefused, match="response_type"):
+        fake.send_envelope("slash_commands", {"command": "/kick", "text": ""})
+
+
+class _HeldAnswers(BaseHTTPRequestHandler):
+    """A Request URL that answers 200 once ``release`` is set."""
+
+    release = threading.Event()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.release.wait(30)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        except OSError:
+            pass  # Slack had hung up
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_request_url_that_answers_after_3_seconds_has_failed() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HeldAnswers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+    try:
+        _HeldAnswers.release.clear()
+        with pytest.raises(AckTimedOut, match="within Slack's 3.0s"):
+            post_to_app(url, b"{}", {"Content-Type": "application/json"})
+        _HeldAnswers.release.set()
+        assert post_to_app(url, b"{}", {"Content-Type": "application/json"}) == (200, "")
+    finally:
+        _HeldAnswers.release.set()
+        server.shutdown()
+        server.server_close()
 
 
 def test_chat_update_changes_only_a_message_the_bot_posted_in_that_channel():
