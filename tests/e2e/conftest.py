@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,8 +36,10 @@ GROUP_MODERATOR = "U0GROUPMOD"
 KEEP = object()  # submit the modal with the reason as it was pre-filled
 
 
-@pytest.fixture
-def slack():
+@contextmanager
+def slack_world() -> Iterator[FakeSlack]:
+    """Fake Slack with the audit channel, the channel commands come from, and the moderator group; on a clean
+    exit, the fake must have had no internal errors."""
     with FakeSlack() as fake:
         fake.add_channel(AUDIT_CHANNEL)
         fake.add_channel(INVOKED_IN)
@@ -43,11 +48,24 @@ def slack():
         assert not fake.internal_errors, fake.internal_errors
 
 
-@pytest.fixture
-def ivs():
+@contextmanager
+def ivs_world() -> Iterator[FakeIvsChat]:
+    """Fake IVS Chat with ROOM and ROOM_EU."""
     with FakeIvsChat() as fake:
         fake.add_room(ROOM)
         fake.add_room(ROOM_EU)
+        yield fake
+
+
+@pytest.fixture
+def slack():
+    with slack_world() as fake:
+        yield fake
+
+
+@pytest.fixture
+def ivs():
+    with ivs_world() as fake:
         yield fake
 
 
@@ -140,11 +158,35 @@ def _rendered_strings(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else []
 
 
+def rendered_text(sent: list[dict[str, Any]]) -> str:
+    """The strings of these Web API calls' params and response_url bodies that Slack renders, one a line."""
+    return "\n".join(_rendered_strings(sent))
+
+
 def everything_sent(slack: FakeSlack) -> str:
     """All text the bot sent to Slack (posts, modals, replies), for checks that must hold everywhere."""
     sent = [c.params for c in slack.calls if c.method in {"chat.postMessage", "views.open", "views.update"}]
-    sent += [p.body for p in slack.posted_responses]
-    return "\n".join(_rendered_strings(sent))
+    return rendered_text([*sent, *(p.body for p in slack.posted_responses)])
+
+
+def launch(
+    slack: FakeSlack, ivs: FakeIvsChat, mode: str, workdir: Path, command: list[str] | None = None, **env: str | None
+) -> Bot:
+    """Start a bot in `workdir` wired to the fakes and wait until it takes requests; the caller stops its process."""
+    port = free_port()
+    env_vars = bot_env(slack, ivs, mode=mode, port=port, **env)
+    process = BotProcess(env_vars, workdir, command=command or list(BOT_COMMAND)).start()
+    try:
+        if mode == "http":
+            wait_until_serving(process, port)
+            driver: Driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events")
+        else:
+            slack.wait_for_socket_client(timeout=20)
+            driver = SocketDriver(slack)
+    except BaseException:
+        process.stop()
+        raise
+    return Bot(process, driver, slack, ivs)
 
 
 @pytest.fixture
@@ -154,20 +196,12 @@ def start_bot(slack, ivs, tmp_path):
     def start(mode: str, workdir=None, command: list[str] | None = None, **env_overrides: str | None) -> Bot:
         """Start a bot; pass the workdir of an earlier one to restart it on the same case store, and a command
         to start it through another entry point than `python -m bot`."""
-        port = free_port()
         if workdir is None:
             workdir = tmp_path / f"{mode}-{len(started)}"
             workdir.mkdir()
-        env = bot_env(slack, ivs, mode=mode, port=port, **env_overrides)
-        process = BotProcess(env, workdir, command=command or list(BOT_COMMAND)).start()
-        started.append(process)
-        if mode == "http":
-            wait_until_serving(process, port)
-            driver: Driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events")
-        else:
-            slack.wait_for_socket_client(timeout=20)
-            driver = SocketDriver(slack)
-        return Bot(process, driver, slack, ivs)
+        bot = launch(slack, ivs, mode, workdir, command, **env_overrides)
+        started.append(bot.process)
+        return bot
 
     yield start
     for process in started:
