@@ -139,6 +139,12 @@ def test_a_case_refused_at_submit_after_a_revoke_is_on_record(start_bot):
     bot.submit(view, None, user="U0GROUPMOD")
     assert "Case #1: Nothing was done" in bot.wait_reply(response_url)
 
+    code, out, _ = BotProcess(bot.process.env, bot.process.workdir).run_to_exit("audit", "export")
+    [case] = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and (case["number"], case["status"], case["moderator_id"]) == (1, "refused", "U0GROUPMOD")
+    assert [t["user_id"] for t in case["targets"]] == ["viewer42"] and case["room_arn"] == ROOM
+    assert not bot.ivs.calls  # refused before AWS was asked
+
 
 def test_a_post_slack_accepted_but_never_answered_is_not_posted_twice(start_bot, slack):
     bot = start_bot("http")

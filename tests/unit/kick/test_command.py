@@ -1,9 +1,14 @@
+import re
+from datetime import datetime, timezone
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.kick.command import Help, ParseError, command_as_typed, parse_command
+from bot.kick.flow import Attempt, record_invalid
 from bot.kick.request import InvalidField, KickOrder, validate_user
+from bot.store.sqlite import SqliteCaseStore
 
 ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
 
@@ -259,7 +264,8 @@ def test_markup_in_a_reason_becomes_the_words_it_showed():
     assert command_as_typed(f"{ROOM} <mailto:t@x.io|t@x.io> <!channel> &amp;") == f"{ROOM} t@x.io @channel &"
 
 
-def test_a_lone_surrogate_is_refused_in_every_field_and_cleaned_on_record():
+def test_a_lone_surrogate_is_refused_in_every_field_and_cleaned_on_record(tmp_path):
+    store = SqliteCaseStore(tmp_path / "cases.db")
     for text, field in (
         (f"{ROOM} vie\ud800wer", "user"),
         (f"{ROOM} viewer1, \udfff spam", "user"),
@@ -270,7 +276,12 @@ def test_a_lone_surrogate_is_refused_in_every_field_and_cleaned_on_record():
         parsed = parse_command(text)
         assert isinstance(parsed, ParseError) and parsed.field == field, text
         assert "lone surrogate" in parsed.message and "\ufffd" in parsed.message, parsed.message
-        assert command_as_typed(text).encode("utf-8")  # storable
+        at = datetime.now(timezone.utc)
+        attempt = Attempt(None, (), None, "U0MOD", "T0", "C0", at, command_text=command_as_typed(text))
+        on_record = store.get(record_invalid(store, attempt, parsed.message).number)
+        assert on_record.command_text == re.sub("[\ud800-\udfff]", "\ufffd", text), on_record
+        assert on_record.detail == parsed.message
+    store.close()
 
 
 def test_a_lone_surrogate_in_a_modal_field_is_refused_naming_the_field():
