@@ -127,5 +127,5 @@ def test_a_raid_with_progress_notes_never_uses_its_response_url_more_than_five_t
 
     bot.slack.wait_for(lambda: any("Disconnected all 60" in t for t in bot.replies(response_url)), timeout=30)
     replies = bot.replies(response_url)
-    assert 2 <= len(replies) <= 5 and "Kicking 60 viewers" in replies[0]
-    assert bot.slack.refused_responses == []
+    assert len(replies) >= 2 and "Kicking 60 viewers" in replies[0]
+    assert bot.slack.refused_responses == []  # the fake takes five posts per URL and refuses (and lists) the rest
