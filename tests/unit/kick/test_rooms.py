@@ -374,9 +374,7 @@ def test_picker_answers_at_once_and_fills_behind(fake: FakeIvsChat, make: Make) 
     fake.set_delay(2, operation="ListRooms")
     directory = make()
 
-    started = time.monotonic()
-    assert directory.rooms("stage") == []
-    assert time.monotonic() - started < 0.5
+    assert directory.rooms("stage") == []  # from the empty cache: had it waited for the listing, both would show
     until(lambda: len(fake.calls_to("ListRooms")) == 2)
     assert directory.rooms("stage") == []  # still in flight: no second refresh starts
     assert len(fake.calls_to("ListRooms")) == 2
