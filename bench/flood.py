@@ -68,7 +68,6 @@ def main() -> None:
         slack.add_channel(AUDIT_CHANNEL)
         slack.add_channel(INVOKED_IN)
         slack.set_group_members(GROUP, [MODERATOR])
-        slack.limit_channel_posts()
         ivs.add_room(ROOM)
         process, driver = start(args.mode, slack, ivs, Path(tmp))
         try:

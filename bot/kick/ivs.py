@@ -54,6 +54,10 @@ DEFAULT_CONFIG = Config(
     read_timeout=10,
     user_agent_extra="ivs-kick",
 )
+# GetRoom and ListRooms are held to 5 TPS each per account and region, not adjustable (IVS Chat User Guide, Service
+# Quotas), a quota every instance and tool in the account shares. A look-up is safe to repeat, so a throttled one
+# is retried longer than a kick: standard mode backs off up to 1, 2, 4, 8 and 16 s between its six tries.
+READ_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 6})
 
 
 class Result(enum.Enum):
@@ -195,8 +199,8 @@ class IvsChatGateway:
         with self._lock:
             return {"clients": len(self._clients), "role_sessions": len(self._identities)}
 
-    def _client(self, service: str, region: str, identity: _Identity | None = None) -> Any:
-        key = (f"{service}:{region}", identity.access_key if identity else None)
+    def _client(self, service: str, region: str, identity: _Identity | None = None, *, reads: bool = False) -> Any:
+        key = (f"{service}:{region}" + (":reads" if reads else ""), identity.access_key if identity else None)
         with self._lock:
             if key in self._clients:
                 self._clients.move_to_end(key)
@@ -210,9 +214,8 @@ class IvsChatGateway:
                         "aws_session_token": identity.token,
                     }
                 )
-                self._clients[key] = self._session.client(
-                    service, region_name=region, config=self._config, **credentials
-                )
+                config = self._config.merge(READ_RETRIES) if reads else self._config
+                self._clients[key] = self._session.client(service, region_name=region, config=config, **credentials)
                 while len(self._clients) > MAX_CLIENTS:
                     self._clients.popitem(last=False)
             return self._clients[key]
@@ -242,8 +245,8 @@ class IvsChatGateway:
             return identity
 
     def reader(self, region: str) -> Any:
-        """The bot's own IVS Chat client for a region, for look-ups (GetRoom, ListRooms)."""
-        return self._client("ivschat", region)
+        """The bot's own IVS Chat client for a region, for look-ups (GetRoom, ListRooms): READ_RETRIES."""
+        return self._client("ivschat", region, reads=True)
 
     def disconnect_all(
         self,

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 from botocore.loaders import Loader
 
+from .ivs import Pacer
 from .regions import has_ivschat, ivschat_regions_text
 from .request import EXAMPLE_ROOM_ARN, FieldRule, partition_of, region_of, room_rule, shown
 
@@ -36,6 +37,9 @@ _ALIAS = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 # After a failed refresh the picker waits this long (or the TTL, if shorter) before asking AWS again,
 # so every keystroke in a picker does not become a ListRooms call while AWS is failing.
 _RETRY_SECONDS = 30.0
+# IVS Chat allows 5 GetRoom and 5 ListRooms calls a second per account and region (not adjustable): one instance
+# stays below, leaving the client's retries for what other instances and tools in the account add.
+ROOM_READS_PER_SECOND = 4.0
 
 T = TypeVar("T")
 
@@ -215,7 +219,8 @@ class _Listing:
 class RoomDirectory:
     """Turns what a moderator typed into a room, asking AWS (in the bot's own name) only when the cache cannot.
 
-    Caches, each bounded by `max_rooms` and trusted for `ttl` seconds: rooms by ARN and the answers to names and
+    AWS is asked at most `reads_per_second` times a second per region (ROOM_READS_PER_SECOND: under IVS Chat's
+    quota). Caches, each bounded by `max_rooms` and trusted for `ttl` seconds: rooms by ARN and the answers to names and
     IDs (least recently used evicted first), and each region's full listing (cut short at `max_rooms` rooms).
     Only positive answers are cached: a room created a moment ago is found on the next try. Listings and AWS
     clients are kept per region, and only for configured regions and room ARNs in regions where IVS Chat exists,
@@ -233,9 +238,10 @@ class RoomDirectory:
         max_rooms: int = 2000,
         clock: Callable[[], float] = time.monotonic,
         lookup_timeout: float = 10.0,
+        reads_per_second: float = ROOM_READS_PER_SECOND,
     ) -> None:
-        if ttl <= 0 or max_rooms < 1 or lookup_timeout <= 0:
-            raise ValueError("ttl and lookup_timeout must be positive and max_rooms at least 1")
+        if ttl <= 0 or max_rooms < 1 or lookup_timeout <= 0 or reads_per_second <= 0:
+            raise ValueError("ttl, lookup_timeout and reads_per_second must be positive and max_rooms at least 1")
         bad = [arn for arn in (aliases or {}).values() if not is_room_arn(arn)]
         if bad:
             given = ", ".join(shown(arn) for arn in bad)
@@ -247,6 +253,7 @@ class RoomDirectory:
         self._max_rooms = max_rooms
         self._clock = clock
         self._lookup_timeout = lookup_timeout
+        self._reads_per_second = reads_per_second
         self._lock = threading.Lock()
         self._rooms: OrderedDict[str, tuple[Room, float]] = OrderedDict()
         self._answers: OrderedDict[str, tuple[tuple[Room, ...], float]] = OrderedDict()
@@ -256,6 +263,7 @@ class RoomDirectory:
         self._refresh_started: float | None = None
         self._closed = False
         self._clients: dict[str, Any] = {}
+        self._pacers: dict[str, Pacer] = {}
         self._clients_lock = threading.Lock()  # client factories (boto3 sessions) are not safe to share
         workers = max(2, min(16, 2 * len(self._regions)))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="room-lookup")
@@ -465,10 +473,14 @@ class RoomDirectory:
         return self._aliases.get(reference.lower())
 
     def _client(self, region: str) -> Any:
+        """The region's client, once this instance's pace (`reads_per_second` there) allows another call."""
         with self._clients_lock:
             if region not in self._clients:
                 self._clients[region] = self._client_for(region)
-            return self._clients[region]
+                self._pacers[region] = Pacer(self._reads_per_second)
+            client, pacer = self._clients[region], self._pacers[region]
+        pacer.wait()
+        return client
 
     def _gather(self, action: str, tasks: Mapping[str, Callable[[], T]]) -> tuple[dict[str, T], dict[str, str]]:
         """Run one look-up per region at once: what answered in time, and why each other region did not."""
@@ -519,11 +531,10 @@ class RoomDirectory:
 
     def _list_rooms(self, region: str, name: str | None = None) -> tuple[list[Room], bool]:
         """ListRooms through every page, stopping at `max_rooms`; whether the list is complete."""
-        client = self._client(region)
         params: dict[str, str] = {"name": name} if name else {}
         rooms: list[Room] = []
         while True:
-            page = client.list_rooms(**params)
+            page = self._client(region).list_rooms(**params)
             rooms.extend(Room(summary["arn"], summary.get("name", "")) for summary in page.get("rooms", []))
             token = page.get("nextToken")
             if not token:

@@ -9,7 +9,8 @@ A fake that accepts anything proves nothing, so it enforces what the service enf
 SigV4 signatures are recomputed and checked, input constraints are read from botocore's own
 service model (not hard-coded), rooms only exist in the region of their ARN, and DisconnectUser
 calls are rate limited per account. Besides DisconnectUser it answers the read operations GetRoom
-and ListRooms, so code that looks rooms up before acting can be tested against the same world.
+and ListRooms, so code that looks rooms up before acting can be tested against the same world; those
+are held to the room operations' quota (ThrottlingException beyond it), as AWS holds them.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ _SIGV4_ALGORITHM = "AWS4-HMAC-SHA256"
 _SIGV4_TIMESTAMP = "%Y%m%dT%H%M%SZ"
 _MAX_CLOCK_SKEW = timedelta(minutes=5)
 _RATE_WINDOW_SECONDS = 1.0
+# IVS Chat User Guide, "Service Quotas", API call rate quotas: GetRoom and ListRooms 5 TPS each, per account and
+# region, not adjustable.
+ROOM_OPERATIONS_TPS = 5
 # Errors raised by the service's own model carry the service namespace; authentication failures
 # come from the shared AWS front end and carry its namespace instead.
 _SERVICE_NAMESPACE = "http://internal.amazon.com/coral/com.amazonaws.ivschat/"
@@ -660,15 +664,19 @@ class FakeIvsChat:
         secret_key: str = "ivs-kick-test-secret",
         account: str = "123456789012",
         tps_limit: int = 100,
+        room_tps_limit: int = ROOM_OPERATIONS_TPS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`clock` (seconds) times the per-account rate window; a test may pass its own to step time by hand."""
-        if tps_limit < 1:
-            raise ValueError("tps_limit must be at least 1")
+        """`tps_limit`: DisconnectUser calls a second per account; `room_tps_limit`: GetRoom, and separately
+        ListRooms, calls a second per account and region. `clock` (seconds) times the rate windows; a test may
+        pass its own to step time by hand."""
+        if tps_limit < 1 or room_tps_limit < 1:
+            raise ValueError("tps_limit and room_tps_limit must be at least 1")
         self._spec = _service_spec()
         self.access_key, self.secret_key = access_key, secret_key  # the default identity tests give the bot
         self.account = account
         self.tps_limit = tps_limit
+        self.room_tps_limit = room_tps_limit
         self._clock = clock
         self._cond = threading.Condition()
         self._credentials: dict[str, _Credential] = {}
@@ -677,7 +685,7 @@ class FakeIvsChat:
         self._rooms_added = 0
         self._page_tokens: dict[str, _Cursor] = {}
         self._injections: dict[str, deque[_Injection]] = {name: deque() for name in OPERATIONS}
-        self._windows: dict[str, deque[float]] = {}
+        self._windows: dict[tuple[str, ...], deque[float]] = {}
         self._calls: list[DisconnectCall] = []
         self._requests: list[OperationCall] = []
         self._delays: dict[str, float] = {name: 0.0 for name in OPERATIONS}
@@ -1276,22 +1284,14 @@ class FakeIvsChat:
             return {}
         if spec.name == GET_ROOM:
             return self._get_room(spec, principal, fields)
-        return self._list_rooms(principal, fields)
+        return self._list_rooms(spec, principal, fields)
 
     def _disconnect_user(self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any]) -> None:
         """Rate limit per account first (AWS counts rejected kicks too), then the room must be reachable."""
         assert spec.room_rule is not None
         arn: str = fields[spec.room_rule.name]
         _, _, room_id = _room_parts(arn)
-        now = self._clock()
-        with self._cond:
-            window = self._windows.setdefault(principal.account, deque())
-            while window and window[0] <= now - _RATE_WINDOW_SECONDS:
-                window.popleft()
-            throttled = len(window) >= self.tps_limit
-            if not throttled:
-                window.append(now)
-        if throttled:
+        if not self._admit((DISCONNECT_USER, principal.account), self.tps_limit):
             raise self._modeled_error(
                 "ThrottlingException",
                 f"Request rate exceeded the account limit of {self.tps_limit} {DISCONNECT_USER} calls per second",
@@ -1301,17 +1301,47 @@ class FakeIvsChat:
             )
         self._reachable_room(spec, principal, arn)
 
+    def _admit(self, key: tuple[str, ...], limit: int) -> bool:
+        """Count a call in `key`'s one-second window, unless `limit` calls are in it already (then it is throttled,
+        and not counted)."""
+        now = self._clock()
+        with self._cond:
+            window = self._windows.setdefault(key, deque())
+            while window and window[0] <= now - _RATE_WINDOW_SECONDS:
+                window.popleft()
+            if len(window) >= limit:
+                return False
+            window.append(now)
+            return True
+
+    def _throttle_room_operation(self, spec: _OperationSpec, principal: _Principal, resource_id: str) -> None:
+        """ThrottlingException (429, the model's shape) past `room_tps_limit` calls of this operation a second in
+        the caller's account and region; ListRooms, which names no room, gives the account as its resourceId."""
+        if self._admit((spec.name, principal.account, principal.region), self.room_tps_limit):
+            return
+        raise self._modeled_error(
+            "ThrottlingException",
+            f"Request rate exceeded the limit of {self.room_tps_limit} {spec.name} calls per second "
+            f"for account {principal.account} in {principal.region}",
+            resourceId=resource_id,
+            resourceType="ROOM",
+            limit=self.room_tps_limit,
+        )
+
     def _get_room(self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
         assert spec.room_rule is not None
-        room = self._reachable_room(spec, principal, fields[spec.room_rule.name])
+        arn: str = fields[spec.room_rule.name]
+        self._throttle_room_operation(spec, principal, _room_parts(arn)[2])
+        room = self._reachable_room(spec, principal, arn)
         return self._describe_room(room, spec.output_members)
 
-    def _list_rooms(self, principal: _Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _list_rooms(self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
         """One page of the caller's rooms in the region that answered, newest update first.
 
         Empty filters count as absent. Rooms here have no message review handler or logging
         configuration, so filtering on either matches none of them.
         """
+        self._throttle_room_operation(spec, principal, principal.account)
         limit: int = fields.get("maxResults") or self._spec.default_max_results  # null counts as absent
         name: str = fields.get("name") or ""
         filters = tuple(

@@ -88,6 +88,14 @@ _MAX_TITLE = 24
 _MAX_PRIVATE_METADATA = 3000
 _MAX_ID = 255
 _RATE_WINDOW = 60.0
+# Rate limits Slack documents (docs.slack.dev/apis/web-api/rate-limits and each method's page), per app and workspace:
+# Tier 2 "20+ per minute", Tier 3 "50+", Tier 4 "100+". chat.postMessage has its own: "1 message per second to a
+# specific channel", "short bursts >1 allowed".
+TIER_2_PER_MINUTE = 20  # usergroups.users.list
+TIER_3_PER_MINUTE = 50  # conversations.history
+TIER_4_PER_MINUTE = 100  # chat.postEphemeral
+CHANNEL_POST_BURST = 3
+CHANNEL_POSTS_PER_SECOND = 1.0
 
 # Random faults set_chaos() can inject, as Slack shows them to a client: a 429 with Retry-After, a 500 or 503,
 # a connection closed before Slack read the call, and an answer that never comes (the call was carried out).
@@ -848,10 +856,16 @@ class FakeSlack:
         team_id: str = "T0000TEST",
         bot_user_id: str = "U0000BOT",
         trigger_ttl: float = 3.0,
-        usergroups_users_list_per_minute: int = 20,
+        usergroups_users_list_per_minute: int = TIER_2_PER_MINUTE,
+        conversations_history_per_minute: int = TIER_3_PER_MINUTE,
+        chat_post_ephemeral_per_minute: int = TIER_4_PER_MINUTE,
         bot_id: str = "B0000BOT",
         app_id: str = "A0000TEST",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """Rate limits are on from the start, as in Slack: per method per minute (the ``*_per_minute``
+        arguments), and chat.postMessage per channel (limit_channel_posts() changes how). ``clock`` (seconds)
+        times their windows; a test may pass its own to step time by hand."""
         self.bot_token = bot_token
         self.app_token = app_token
         self.team_id = team_id
@@ -863,6 +877,9 @@ class FakeSlack:
         self.app_id = app_id
         self.trigger_ttl = trigger_ttl
         self.usergroups_users_list_per_minute = usergroups_users_list_per_minute
+        self.conversations_history_per_minute = conversations_history_per_minute
+        self.chat_post_ephemeral_per_minute = chat_post_ephemeral_per_minute
+        self._rate_clock = clock
         self.response_url_ttl = self.RESPONSE_URL_TTL
         self.response_url_max_uses = self.RESPONSE_URL_MAX_USES
         self.ack_deadline = ACK_DEADLINE
@@ -885,7 +902,7 @@ class FakeSlack:
         self._injections: dict[str, deque[_Injection]] = {}
         self._delays: dict[str, float] = {}
         self._rate_windows: dict[tuple[str, str], deque[float]] = {}
-        self._channel_post_rate: tuple[int, float] | None = None  # (burst, messages per second), when enforced
+        self._channel_post_rate = (CHANNEL_POST_BURST, CHANNEL_POSTS_PER_SECOND)  # (burst, messages per second)
         self._channel_post_buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, when counted)
         self._chaos: _Chaos | None = None
         self._chaos_draws: dict[str, int] = {}
@@ -928,6 +945,8 @@ class FakeSlack:
         }
         self._rate_limits: dict[str, Callable[[], int]] = {
             "usergroups.users.list": lambda: self.usergroups_users_list_per_minute,
+            "conversations.history": lambda: self.conversations_history_per_minute,
+            "chat.postEphemeral": lambda: self.chat_post_ephemeral_per_minute,
         }
 
     # ------------------------------------------------------------------ lifecycle
@@ -1084,11 +1103,13 @@ class FakeSlack:
             else:
                 self._delays[method] = seconds
 
-    def limit_channel_posts(self, burst: int = 3, per_second: float = 1.0) -> None:
-        """Enforce chat.postMessage's per-channel limit from now on: Slack "will generally allow an app to post 1
-        message per second to a specific channel", with short bursts. A token bucket per channel holding
-        ``burst`` posts, refilled at ``per_second``; a post finding it empty is answered 429 ``ratelimited`` with
-        Retry-After (whole seconds until a post would pass). Off by default."""
+    def limit_channel_posts(
+        self, burst: int = CHANNEL_POST_BURST, per_second: float = CHANNEL_POSTS_PER_SECOND
+    ) -> None:
+        """Set chat.postMessage's per-channel limit (on from the start at these defaults): Slack "will generally
+        allow an app to post 1 message per second to a specific channel", with short bursts. A token bucket per
+        channel holding ``burst`` posts, refilled at ``per_second``; a post finding it empty is answered 429
+        ``ratelimited`` with Retry-After (whole seconds until a post would pass). Buckets start full again."""
         if burst < 1 or per_second <= 0:
             raise ValueError("burst must be >= 1 and per_second > 0")
         with self._lock:
@@ -1098,7 +1119,7 @@ class FakeSlack:
     def _channel_post_limit(self, channel: Any, now: float) -> int | None:
         """Retry-After seconds when a post to ``channel`` is over the per-channel limit, else None (and counted)."""
         with self._lock:
-            if self._channel_post_rate is None or not isinstance(channel, str):
+            if not isinstance(channel, str):
                 return None
             burst, per_second = self._channel_post_rate
             tokens, counted = self._channel_post_buckets.get(channel, (float(burst), now))
@@ -1394,9 +1415,10 @@ class FakeSlack:
         arrived: float,
     ) -> _Outcome:
         """The call as Slack handles it once it got through: rate limits, then the method itself."""
-        retry_after = self._rate_limit(method, token, arrived)
+        now = self._rate_clock()
+        retry_after = self._rate_limit(method, token, now)
         if retry_after is None and method == "chat.postMessage":
-            retry_after = self._channel_post_limit(params.get("channel"), arrived)
+            retry_after = self._channel_post_limit(params.get("channel"), now)
         if retry_after is not None:
             return _Outcome(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
 

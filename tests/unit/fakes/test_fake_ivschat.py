@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,7 +44,8 @@ def _shape(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def fake() -> Iterator[FakeIvsChat]:
-    with FakeIvsChat() as server:
+    """A fake whose room operations' quota the tests of other rules never reach; the quota has tests of its own."""
+    with FakeIvsChat(room_tps_limit=1000) as server:
         server.add_room(ROOM)
         yield server
 
@@ -633,14 +635,48 @@ def test_list_rooms_refuses_tokens_it_did_not_issue_for_this_listing(
     assert _arns(again) == [_room("SecondRoom12")]
 
 
-def test_reads_are_not_rate_limited_but_are_recorded() -> None:
-    with FakeIvsChat(tps_limit=2) as fake:
+def _reader(fake: FakeIvsChat, region: str = REGION, access_key: str = ACCESS_KEY, secret: str = SECRET_KEY) -> Any:
+    cfg = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
+    session = boto3.session.Session(access_key, secret, region_name=region)
+    return session.client("ivschat", endpoint_url=fake.url, config=cfg)
+
+
+@pytest.mark.parametrize("operation", ["GetRoom", "ListRooms"])
+def test_room_operations_are_throttled_past_5_a_second_per_account_and_region(operation: str) -> None:
+    now = [1000.0]  # the rate window's clock, stepped by hand: a loaded machine cannot stretch it
+    with FakeIvsChat(clock=lambda: now[0]) as fake:
         fake.add_room(ROOM)
-        cfg = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1})
-        client = boto3.session.Session(ACCESS_KEY, SECRET_KEY, region_name=REGION).client(
-            "ivschat", endpoint_url=fake.url, config=cfg
-        )
-        for _ in range(4):
+        fake.add_credentials("AKIDOTHERACCOUNT", "other-secret", account=OTHER_ACCOUNT)
+        client = _reader(fake)
+        call = {"GetRoom": partial(client.get_room, identifier=ROOM), "ListRooms": client.list_rooms}[operation]
+
+        for _ in range(5):
+            call()
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        _reader(fake, region="us-east-1").list_rooms()  # another region: another quota
+        _reader(fake, access_key="AKIDOTHERACCOUNT", secret="other-secret").list_rooms()  # another account
+
+        assert _error(excinfo)[:2] == ("ThrottlingException", 429)
+        response = excinfo.value.response
+        resource = "AbCdEf123456" if operation == "GetRoom" else ACCOUNT
+        assert (response["limit"], response["resourceType"], response["resourceId"]) == (5, "ROOM", resource)
+        assert set(response) - {"Error", "ResponseMetadata"} == set(_shape("ThrottlingException")["members"])
+        assert [c.status for c in fake.calls_to(operation)][:6] == [200] * 5 + [429]
+
+        now[0] += 0.99  # still within the second of the first five
+        with pytest.raises(ClientError):
+            call()
+        now[0] += 0.02  # a second after them: the window has room again
+        call()
+
+
+def test_get_room_and_list_rooms_have_a_quota_each_and_disconnect_user_its_own() -> None:
+    now = [1000.0]
+    with FakeIvsChat(tps_limit=2, clock=lambda: now[0]) as fake:
+        fake.add_room(ROOM)
+        client = _reader(fake)
+        for _ in range(5):
             client.get_room(identifier=ROOM)
             client.list_rooms()
         client.disconnect_user(roomIdentifier=ROOM, userId="viewer-1")
@@ -649,9 +685,25 @@ def test_reads_are_not_rate_limited_but_are_recorded() -> None:
             client.disconnect_user(roomIdentifier=ROOM, userId="viewer-3")
 
         assert _error(excinfo)[:2] == ("ThrottlingException", 429)
-        assert [c.operation for c in fake.requests] == ["GetRoom", "ListRooms"] * 4 + ["DisconnectUser"] * 3
-        assert [c.status for c in fake.requests] == [200] * 10 + [429]
+        assert [c.operation for c in fake.requests] == ["GetRoom", "ListRooms"] * 5 + ["DisconnectUser"] * 3
+        assert [c.status for c in fake.requests] == [200] * 12 + [429]
         assert [c.request_id for c in fake.calls] == [c.request_id for c in fake.calls_to("DisconnectUser")]
+
+
+def test_botocore_retries_a_throttled_read_as_it_would_aws_throttling() -> None:
+    def clock() -> float:  # stands still until the first refusal, then a second and a half later
+        return 1000.0 + (1.5 if any(c.status == 429 for c in fake.calls_to("GetRoom")) else 0.0)
+
+    with FakeIvsChat(clock=clock) as fake:
+        fake.add_room(ROOM)
+        cfg = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 2})
+        client = boto3.session.Session(ACCESS_KEY, SECRET_KEY, region_name=REGION).client(
+            "ivschat", endpoint_url=fake.url, config=cfg
+        )
+        answers = [client.get_room(identifier=ROOM) for _ in range(6)]
+
+        assert [c.status for c in fake.calls_to("GetRoom")] == [200] * 5 + [429, 200]
+        assert answers[-1]["ResponseMetadata"]["RetryAttempts"] == 1
 
 
 def test_fail_next_and_set_delay_per_operation(fake: FakeIvsChat, make_client: ClientFactory) -> None:

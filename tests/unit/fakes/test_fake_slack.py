@@ -7,6 +7,7 @@ builtin ``SocketModeClient`` so the wire formats are the ones the bot really sen
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import urllib.error
@@ -742,6 +743,7 @@ def test_chaos_drop_closes_the_connection_before_slack_reads_the_call(fake: Fake
 
 def test_chaos_drops_are_ridden_out_by_slack_sdk_retries_and_post_once(fake: FakeSlack) -> None:
     fake.add_channel("C1")
+    fake.limit_channel_posts(burst=6)  # six posts at once: this is about drops, not the channel's pace
     fake.set_chaos(seed=7, rate=0.5, kinds=("drop",))
     retry = ConnectionErrorRetryHandler(max_retry_count=8, interval_calculator=FixedValueRetryIntervalCalculator(0.01))
     client = bot_client(fake, retry_handlers=[retry])
@@ -1067,14 +1069,22 @@ def test_chat_update_changes_only_a_message_the_bot_posted_in_that_channel():
                 raise AssertionError("updated a message that does not exist")
 
 
-def test_channel_posts_are_limited_per_channel_once_asked() -> None:
-    with FakeSlack() as fake:
+class StepClock:
+    """The rate windows' clock, stepped by hand: a loaded machine cannot stretch it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_channel_posts_are_limited_per_channel_from_the_start() -> None:
+    clock = StepClock()
+    with FakeSlack(clock=clock) as fake:
         fake.add_channel("C1")
         fake.add_channel("C2")
         client = bot_client(fake, retry_handlers=[])
-        for _ in range(5):
-            client.chat_postMessage(channel="C1", text="no limit by default")
-        fake.limit_channel_posts(burst=3, per_second=1.0)
         for _ in range(3):
             client.chat_postMessage(channel="C1", text="burst")
 
@@ -1084,7 +1094,56 @@ def test_channel_posts_are_limited_per_channel_once_asked() -> None:
         assert excinfo.value.response.status_code == 429 and api_error(excinfo) == "ratelimited"
         assert excinfo.value.response.headers["Retry-After"] == "1"
         assert client.chat_postMessage(channel="C2", text="another channel has its own budget")["ok"]
-        assert len(fake.messages) == 9
+        clock.now += 0.9
+        with pytest.raises(SlackApiError):
+            client.chat_postMessage(channel="C1", text="not a second yet")
+        clock.now += 0.1
+        assert client.chat_postMessage(channel="C1", text="a second later: one more")["ok"]
+        assert len(fake.messages) == 5
+
+
+def test_limit_channel_posts_sets_the_burst_and_pace() -> None:
+    clock = StepClock()
+    with FakeSlack(clock=clock) as fake:
+        fake.add_channel("C1")
+        fake.limit_channel_posts(burst=1, per_second=0.25)
+        client = bot_client(fake, retry_handlers=[])
+        client.chat_postMessage(channel="C1", text="first")
+        with pytest.raises(SlackApiError) as excinfo:
+            client.chat_postMessage(channel="C1", text="second")
+        assert excinfo.value.response.headers["Retry-After"] == "4"
+        clock.now += 4
+        assert client.chat_postMessage(channel="C1", text="second, four seconds later")["ok"]
+
+
+@pytest.mark.parametrize(
+    ("method", "per_minute"),
+    [("conversations.history", 50), ("chat.postEphemeral", 100)],  # Tier 3 and Tier 4
+)
+def test_history_and_ephemeral_posts_are_limited_per_minute_at_their_tier(method: str, per_minute: int) -> None:
+    clock = StepClock()
+    with FakeSlack(clock=clock) as fake:
+        fake.add_channel("C1")
+        client = bot_client(fake, retry_handlers=[])
+
+        def call() -> Any:
+            if method == "conversations.history":
+                return client.conversations_history(channel="C1")
+            return client.chat_postEphemeral(channel="C1", user="U1", text="only you")
+
+        for n in range(per_minute):
+            call()
+            clock.now += 0.5 if n == 0 else 0.01
+        with pytest.raises(SlackApiError) as excinfo:
+            call()
+
+        assert excinfo.value.response.status_code == 429 and api_error(excinfo) == "ratelimited"
+        assert excinfo.value.response.headers["Retry-After"] == str(math.ceil(60 - clock.now + 1000.0))
+        clock.now = 1060.0  # the first call has left the minute
+        assert call()["ok"]
+        with pytest.raises(SlackApiError):
+            call()  # the others have not
+        assert [c.status for c in fake.calls_to(method)] == [200] * per_minute + [429, 200, 429]
 
 
 def test_a_channel_post_over_the_limit_passes_after_retry_after() -> None:

@@ -8,6 +8,7 @@ under test, and 10,000 round trips to the fake would take minutes.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ ROLE = "arn:aws:iam::123456789012:role/ivs-kick-moderator"
 MANY = 10_000
 REAL_REGIONS = tuple(sorted(ivschat_regions()))
 REGIONS = ("us-west-2", "eu-central-1")
+UNPACED = math.inf  # stand-in clients have no quota; ten thousand look-ups at IVS Chat's pace would take hours
 
 
 def room_arn(region: str, room_id: str = "abc") -> str:
@@ -172,7 +174,9 @@ def test_made_up_region_arns_are_no_rooms_and_reach_no_aws(fake: FakeIvsChat) ->
 
 def test_rooms_by_arn_stay_within_max_rooms() -> None:
     asked: list[tuple[str, str]] = []
-    directory = RoomDirectory(lambda region: StandInClient(asked, region), REAL_REGIONS, max_rooms=500)
+    directory = RoomDirectory(
+        lambda region: StandInClient(asked, region), REAL_REGIONS, max_rooms=500, reads_per_second=UNPACED
+    )
     try:
         for n in range(MANY):
             arn = room_arn(REAL_REGIONS[n % len(REAL_REGIONS)], f"Room{n:08d}")
@@ -192,7 +196,9 @@ def test_names_looked_up_at_once_stay_within_max_rooms_and_threads() -> None:
         with lock:
             peak[0] = max(peak[0], directory.cache_sizes["in_flight"])
 
-    directory = RoomDirectory(lambda region: StandInClient(asked, region, note_in_flight), REGIONS, max_rooms=500)
+    directory = RoomDirectory(
+        lambda region: StandInClient(asked, region, note_in_flight), REGIONS, max_rooms=500, reads_per_second=UNPACED
+    )
     try:
         with ThreadPoolExecutor(max_workers=callers) as pool:
             results = list(pool.map(directory.resolve, (f"room-{n}" for n in range(MANY))))
@@ -206,7 +212,9 @@ def test_names_looked_up_at_once_stay_within_max_rooms_and_threads() -> None:
 
 def test_names_not_found_are_not_cached() -> None:
     asked: list[tuple[str, str]] = []
-    directory = RoomDirectory(lambda region: StandInClient(asked, region, finds=False), REGIONS)
+    directory = RoomDirectory(
+        lambda region: StandInClient(asked, region, finds=False), REGIONS, reads_per_second=UNPACED
+    )
     try:
         for n in range(MANY):
             assert isinstance(directory.resolve(f"missing-{n}"), Unknown)

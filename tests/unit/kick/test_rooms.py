@@ -16,6 +16,7 @@ import boto3
 import botocore.config
 import pytest
 
+from bot.kick.ivs import IvsChatGateway
 from bot.kick.rooms import (
     Ambiguous,
     Found,
@@ -459,3 +460,37 @@ def test_a_stale_listing_is_served_while_it_is_refreshed(fake: FakeIvsChat, make
 
     until(lambda: len(directory.rooms("stage")) == 2)
     assert len(fake.calls_to("ListRooms")) == 4
+
+
+# -- IVS Chat's room operations quota ---------------------------------------------------------
+
+
+def test_a_large_accounts_listing_completes_under_the_quota_with_two_instances_listing_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """365 rooms, 300 of them (six pages) in one region, listed by two instances of the bot at the same time: more
+    ListRooms calls a second than IVS Chat's 5 allow, and yet each instance ends up with every room."""
+    counts = {WEST: 300, EAST: 40, "ap-northeast-1": 25}
+    with FakeIvsChat(account=ACCOUNT) as fake:  # the default quota: IVS Chat's own
+        for region, count in counts.items():
+            for n in range(count):
+                fake.add_room(arn(f"Large{n:07d}", region), name=f"stage-{n:03d}")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_IVSCHAT", fake.url)
+        instances = [
+            RoomDirectory(IvsChatGateway(boto3.session.Session(fake.access_key, fake.secret_key)).reader, tuple(counts))
+            for _ in range(2)
+        ]
+        try:
+            for directory in instances:
+                directory.refresh()
+            for directory in instances:
+                directory.refresh(wait=True)
+
+            for directory in instances:
+                listed = directory.rooms(limit=1000)
+                assert len(listed) == sum(counts.values())
+                assert {room.region for room in listed} == set(counts)
+            assert {c.status for c in fake.calls_to("ListRooms")} <= {200, 429}
+        finally:
+            for directory in instances:
+                directory.close()
