@@ -41,7 +41,7 @@ from tests.e2e.harness import (  # noqa: E402
     wait_until_serving,
 )
 from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
+from tests.fakes.slack import AckTimedOut, FakeSlack  # noqa: E402
 
 WORKERS = {
     "gthread, 32 threads (before)": "--worker-class gthread --threads 32",
@@ -58,7 +58,7 @@ def _timed(call) -> tuple[float | None, str]:
     started = time.monotonic()
     try:
         result = call()
-    except OSError as error:
+    except (OSError, AckTimedOut) as error:  # no answer within WAIT
         return None, type(error).__name__
     return (time.monotonic() - started) * 1000, str(result)
 
@@ -192,7 +192,7 @@ def _raw_post(port: int, body: bytes) -> None:
 def _signed_commands(port: int, slack: FakeSlack, count: int) -> tuple[float | None, int]:
     """Send `count` signed commands one after another: the slowest ack (None if one got none in WAIT) and how
     many of their modals opened (each trigger lives 3 s)."""
-    driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events", timeout=WAIT)
+    driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events", deadline=WAIT)
     slowest: float | None = 0.0
     triggers = []
     for n in range(count):
@@ -228,7 +228,7 @@ def measure(worker: str, args: argparse.Namespace) -> dict[str, str]:
             stop = threading.Event()
             clients = _slow_clients(port, args.slow, stop)
             health_ms, _ = _timed(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=WAIT))
-            driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events", timeout=WAIT)
+            driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events", deadline=WAIT)
             trigger_id = slack.new_trigger_id()
             form = command_payload(
                 f"{ROOM} viewer42", user_id=MODERATOR, trigger_id=trigger_id, response_url=slack.new_response_url()
