@@ -3,9 +3,7 @@ retries, repeats or delivers late."""
 
 from __future__ import annotations
 
-import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -25,37 +23,24 @@ def _opened(bot: Bot, trigger_id: str) -> list:
     return [c for c in bot.slack.calls_to("views.open") if c.params.get("trigger_id") == trigger_id]
 
 
-def _submissions_by_pid(bot: Bot) -> set[int]:
-    lines = [json.loads(line) for line in bot.process.logs().splitlines() if '"msg": "request"' in line]
-    return {line["pid"] for line in lines if line["kind"] == "view_submission"}
-
-
-def test_a_removal_sent_to_one_worker_is_honoured_by_every_worker_at_the_next_kick(start_bot):
-    bot = start_bot("http", WEB_CONCURRENCY="2", IVS_KICK_MODERATORS=None, IVS_KICK_MODERATOR_GROUP=GROUP)
-    bot.slack.wait_for(lambda: len(bot.slack.calls_to("usergroups.users.list")) == 2, timeout=20)  # each worker's
-    # Slack's own listing still names the moderator (it may lag its events), and both workers' caches are fresh:
-    # only the event, heard by one worker, says they are out.
-    bot.driver.event(_change(added=[], removed=[GROUP_MODERATOR], at=time.time(), event_id="EvRemoved"))
-    bot.slack.wait_for(lambda: "moderator group changed" in bot.process.logs())
-
-    def attempt(_) -> str:
-        _, trigger_id, response_url = bot.command(f"{ROOM} viewer42 spam", user=GROUP_MODERATOR)
-        bot.slack.wait_for(lambda: bot.replies(response_url) or _opened(bot, trigger_id), timeout=10)
-        if _opened(bot, trigger_id):  # the worker that heard the event refuses before the modal; the other opens it
-            bot.submit(bot.opened_view(trigger_id), "spam", user=GROUP_MODERATOR)
-        return bot.wait_reply(response_url)
-
-    replies: list[str] = []
-    # Until both workers have handled a submission. The kernel picks the worker, and tends to wake the same idle
-    # one again and again: attempts four at a time keep one busy while the next arrives.
-    with ThreadPoolExecutor(4) as pool:
-        for _ in range(30):
-            replies += pool.map(attempt, range(4))
-            if len(_submissions_by_pid(bot)) == 2:
-                break
-    assert len(_submissions_by_pid(bot)) == 2, "both workers handled a Kick"
-    assert all(REFUSED in reply for reply in replies) and not bot.ivs.calls
-    assert len(bot.slack.calls_to("usergroups.users.list")) == 2  # no worker needed Slack's listing to refuse
+def test_a_removal_heard_by_one_process_is_honoured_by_another_on_the_same_sqlite_store(start_bot):
+    """Two processes on one SQLite file, as gunicorn's workers with WEB_CONCURRENCY > 1 are (the kernel picks
+    which worker gets a request, so here two processes stand in for them and each request is sent where the test
+    says; bench/removal.py measures the same across real workers)."""
+    env = {"IVS_KICK_MODERATORS": None, "IVS_KICK_MODERATOR_GROUP": GROUP}
+    heard = start_bot("http", **env)
+    other = start_bot("http", workdir=heard.process.workdir, **env)
+    heard.slack.wait_for(lambda: len(heard.slack.calls_to("usergroups.users.list")) == 2)  # one listing each
+    # Slack's own listing still names the moderator (it may lag its events), and both caches are fresh: only
+    # the event, heard by one process, says they are out.
+    _, trigger_id, response_url = other.command(f"{ROOM} viewer42 spam", user=GROUP_MODERATOR)
+    view = other.opened_view(trigger_id)
+    heard.driver.event(_change(added=[], removed=[GROUP_MODERATOR], at=time.time(), event_id="EvRemoved"))
+    heard.slack.wait_for(lambda: "moderator group changed" in heard.process.logs())
+    other.submit(view, "spam", user=GROUP_MODERATOR)
+    assert REFUSED in other.wait_reply(response_url)
+    assert not other.ivs.calls  # (the two share a working directory, and so a log file: no per-process lines)
+    assert len(other.slack.calls_to("usergroups.users.list")) == 2  # the other refused without Slack's listing
 
 
 @pytest.mark.parametrize("late", ["the_same_add_retried", "an_older_add_delivered_late"])
