@@ -81,12 +81,12 @@ def _slow_clients(port: int, count: int, stop: threading.Event) -> list[threadin
     return _started(dribble, count, connected)
 
 
-def _started(target, count: int, connected: threading.Semaphore) -> list[threading.Thread]:
-    """`count` threads running `target`, once each has released `connected` (or 30 s passed)."""
+def _started(target, count: int, connected: threading.Semaphore | None = None) -> list[threading.Thread]:
+    """`count` threads running `target`; with `connected`, once each has released it (or 30 s passed)."""
     clients = [threading.Thread(target=target, daemon=True) for _ in range(count)]
     for client in clients:
         client.start()
-    for _ in clients:
+    for _ in clients if connected else ():
         connected.acquire(timeout=30)
     return clients
 
@@ -135,7 +135,7 @@ def _unsigned_floods(port: int, count: int, stop: threading.Event) -> list[threa
         while not stop.is_set():
             _raw_post(port, body)
 
-    return _started_now(flood, count)
+    return _started(flood, count)
 
 
 def _chunked_floods(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
@@ -152,7 +152,7 @@ def _chunked_floods(port: int, count: int, stop: threading.Event) -> list[thread
             except OSError:
                 pass
 
-    return _started_now(flood, count)
+    return _started(flood, count)
 
 
 def _endless_bodies(port: int, count: int, stop: threading.Event) -> list[threading.Thread]:
@@ -169,14 +169,7 @@ def _endless_bodies(port: int, count: int, stop: threading.Event) -> list[thread
             except OSError:
                 pass
 
-    return _started_now(flood, count)
-
-
-def _started_now(target, count: int) -> list[threading.Thread]:
-    clients = [threading.Thread(target=target, daemon=True) for _ in range(count)]
-    for client in clients:
-        client.start()
-    return clients
+    return _started(flood, count)
 
 
 def _raw_post(port: int, body: bytes) -> None:
