@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import ROOM
-from .harness import AUDIT_CHANNEL
+from rig.world import AUDIT_CHANNEL, ROOM
 
 
 def test_rate_limited_audit_post_is_retried_after_retry_after(start_bot):

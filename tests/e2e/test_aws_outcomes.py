@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ROOM
-from .harness import free_port
+from rig.world import ROOM, free_port
 
 UNKNOWN_ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/NoSuchRoom99"
 

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from .conftest import GROUP, ROOM
-from .harness import AUDIT_CHANNEL, BotProcess, event_payload
+from rig.drive import event_payload
+from rig.world import AUDIT_CHANNEL, GROUP, ROOM, BotProcess
 
 
 def test_every_kind_of_attempt_is_a_numbered_case_with_one_audit_post(start_bot, mode):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import BotProcess, bot_env, free_port
+from rig.world import BotProcess, bot_env, free_port
 
 
 def _env(slack, ivs, **overrides: str | None) -> dict[str, str]:

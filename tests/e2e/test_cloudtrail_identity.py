@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from .aws_moto import MotoServer, assumed_roles, issued_by_moto
-from .conftest import ROOM, ROOM_EU
+from rig.moto import MotoServer, assumed_roles, issued_by_moto
+from rig.world import ROOM, ROOM_EU
 
 ROLE = "arn:aws:iam::123456789012:role/ivs-kick-moderator"
 

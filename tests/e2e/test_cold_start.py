@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .harness import TEAM_ID
+from rig.drive import TEAM_ID
 
 WEST = "arn:aws:ivschat:us-west-2:123456789012:room/StageWest001"
 EU = "arn:aws:ivschat:eu-central-1:123456789012:room/StageEu00001"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .conftest import GROUP, ROOM
+from rig.world import GROUP, ROOM
 
 
 def _group_bot(start_bot, mode, slack, members):

@@ -7,9 +7,10 @@ import time
 import boto3
 import pytest
 
-from .aws_moto import MotoServer, dynamodb_table
-from .conftest import GROUP, GROUP_MODERATOR, ROOM
-from .harness import BotProcess, event_payload
+from rig.drive import event_payload
+from rig.moto import MotoServer, dynamodb_table
+from rig.world import GROUP, GROUP_MODERATOR, ROOM, BotProcess
+
 from .test_cases import kill_in_mid_post_then_restart
 
 TABLE = "ivs-kick-cases"

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import ROOM
-from .harness import BotProcess
+from rig.world import ROOM, BotProcess
 
 FLOODER = "U0FLOOD"  # any member of the workspace: not a moderator
 BURST = 30

@@ -15,11 +15,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.web import BODY_SECONDS, MAX_BODY_BYTES
-from tests.fakes.ivschat import FakeIvsChat
-from tests.fakes.slack import ACK_DEADLINE, FakeSlack
-
-from .conftest import ROOM, Bot
-from .harness import AUDIT_CHANNEL, BotProcess, HttpDriver, bot_env, free_port, sign, wait_until_serving
+from rig.drive import HttpDriver, sign
+from rig.fakes.ivschat import FakeIvsChat
+from rig.fakes.slack import ACK_DEADLINE, FakeSlack
+from rig.world import AUDIT_CHANNEL, ROOM, Bot, BotProcess, bot_env, free_port, wait_until_serving
 
 _markers = itertools.count(1000)  # sizes no other test sends
 

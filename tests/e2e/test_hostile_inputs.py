@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOM, Bot, everything_sent, ivs_world, launch, rendered_text, slack_world
-from .harness import MODERATOR, submission_payload
+from rig.drive import submission_payload
+from rig.world import MODERATOR, ROOM, Bot, everything_sent, ivs_world, launch, rendered_text, slack_world
 
 CORPUS = json.loads((Path(__file__).resolve().parents[1] / "data" / "hostile_inputs.json").read_text())
 DANGEROUS = ("<!channel", "<!here", "<!everyone", "<@U0BOSS", "<!subteam", "<https://evil", "<#C0EVIL", "<!date^0")

@@ -12,19 +12,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from .conftest import ROOM
-from .harness import (
-    BOT_COMMAND,
-    MODERATOR,
-    BotProcess,
-    bot_env,
-    command_payload,
-    free_port,
-    http_post,
-    procfile_command,
-    sign,
-    wait_until_serving,
-)
+from rig.drive import command_payload, http_post, sign
+from rig.world import BOT_COMMAND, MODERATOR, ROOM, BotProcess, bot_env, free_port, procfile_command, wait_until_serving
 
 PLAIN_GUNICORN = [sys.executable, "-m", "gunicorn", "bot.wsgi:application"]  # binds 0.0.0.0:$PORT by itself
 # (how it is started, whether SLACK_APP_TOKEN is set beside the signing secret)

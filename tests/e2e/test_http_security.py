@@ -6,8 +6,8 @@ import json
 import time
 from urllib.parse import urlencode
 
-from .conftest import ROOM
-from .harness import command_payload, http_post, sign
+from rig.drive import command_payload, http_post, sign
+from rig.world import ROOM
 
 
 def _post(bot, body, headers):

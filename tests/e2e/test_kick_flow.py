@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import GROUP, GROUP_MODERATOR, MODERATOR, ROOM, ROOM_EU, everything_sent
-from .harness import AUDIT_CHANNEL, INVOKED_IN, event_payload
+from rig.drive import INVOKED_IN, event_payload
+from rig.world import AUDIT_CHANNEL, GROUP, GROUP_MODERATOR, MODERATOR, ROOM, ROOM_EU, everything_sent
 
 
 def test_happy_path(bot):

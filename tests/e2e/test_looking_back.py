@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .conftest import GROUP, MODERATOR, ROOM, ROOM_EU
-from .harness import AUDIT_CHANNEL, button_payload
+from rig.drive import button_payload
+from rig.world import AUDIT_CHANNEL, GROUP, MODERATOR, ROOM, ROOM_EU
 
 EDIT = "ivs_kick_edit_reason"
 

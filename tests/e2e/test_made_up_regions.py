@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from .conftest import ROOM
-from .harness import MODERATOR, BotProcess, bot_env, free_port, submission_payload
+from rig.drive import submission_payload
+from rig.world import MODERATOR, ROOM, BotProcess, bot_env, free_port
 
 MADE_UP = "xx-fake-1"
 MADE_UP_ROOM = f"arn:aws:ivschat:{MADE_UP}:123456789012:room/abc"

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from .conftest import GROUP, GROUP_MODERATOR, ROOM, Bot
-from .harness import event_payload
+from rig.drive import event_payload
+from rig.world import GROUP, GROUP_MODERATOR, ROOM, Bot
 
 REFUSED = "not an IVS Chat moderator"
 

@@ -6,7 +6,7 @@ import json
 import signal
 import urllib.request
 
-from .conftest import ROOM
+from rig.world import ROOM
 
 
 def test_healthz_answers_without_auth_and_without_secrets(start_bot):

@@ -7,9 +7,8 @@ import time
 from datetime import datetime, timezone
 
 from bot.store.sqlite import SqliteCaseStore
-
-from .conftest import ROOM, ROOM_EU
-from .harness import BotProcess, submission_payload
+from rig.drive import submission_payload
+from rig.world import ROOM, ROOM_EU, BotProcess
 
 REGIONS = "us-west-2,eu-central-1"
 STAGE_WEST = "arn:aws:ivschat:us-west-2:123456789012:room/StageWest001"

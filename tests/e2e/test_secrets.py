@@ -10,8 +10,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from .conftest import ROOM
-from .harness import MODERATOR, command_payload, http_post, sign
+from rig.drive import command_payload, http_post, sign
+from rig.world import MODERATOR, ROOM
 
 
 def _forms(secret: str) -> list[str]:
@@ -52,7 +52,7 @@ def test_a_kick_at_debug_level_leaves_no_response_url_or_trigger_id_in_the_log(s
     bot = start_bot(mode, LOG_LEVEL="DEBUG")
     _, trigger_id, response_url = bot.command(f"{ROOM} viewer42 spam")
     view = bot.opened_view(trigger_id)
-    bot.submit(view, "spam")  # its trigger_id is the harness's 99999.11111.submitted
+    bot.submit(view, "spam")  # its trigger_id is the rig's 99999.11111.submitted
     assert "Case #1" in bot.wait_reply(response_url)
     bot.slack.wait_for(lambda: '"msg": "kick"' in bot.process.logs())
     bot.process.stop()  # every queued line written, the reply's own debug lines included

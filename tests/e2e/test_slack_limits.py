@@ -13,9 +13,8 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.kick.cases import AuditPost, NewCase, Status, Target
 from bot.store.sqlite import SqliteCaseStore
-
-from .conftest import MODERATOR, ROOM
-from .harness import AUDIT_CHANNEL, INVOKED_IN, command_payload
+from rig.drive import INVOKED_IN, command_payload
+from rig.world import AUDIT_CHANNEL, MODERATOR, ROOM
 
 THIRTY_MINUTES = 30 * 60
 

@@ -4,14 +4,14 @@ Every submission must be exactly one case, every case exactly one audit post, no
 viewer kicked twice. The kill lands right after a kick's outcome is recorded, while the audit channel
 refuses posts, so the README's one documented duplicate (Slack accepted a post, the bot died before noting
 it) cannot happen and no duplicate is tolerated. Faults that cost a full client timeout (10 s) are left to
-`python bench/soak.py`, which also kills the bot mid-kick.
+`python -m bench.soak`, which also kills the bot mid-kick.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench.soak import Chaos, Plan, Soak, render
+from rig.soak import Chaos, Plan, Soak, render
 
 KICKS = 40
 CHAOS = Chaos(

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from .harness import ROOT, BotProcess, bot_env, free_port
+from rig.world import ROOT, BotProcess, bot_env, free_port
 
 
 def test_missing_settings_are_each_named(slack, ivs, tmp_path):

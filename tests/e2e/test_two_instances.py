@@ -7,8 +7,8 @@ import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from .conftest import ROOM, Bot
-from .harness import BotProcess
+from rig.world import ROOM, Bot, BotProcess
+
 from .test_dynamodb_store import dynamodb_env  # noqa: F401  (the fixture: a fresh table on moto's server)
 
 KICKS_EACH = 4

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from .conftest import ROOM, everything_sent
-from .harness import AUDIT_CHANNEL, BotProcess, button_payload, submission_payload
+from rig.drive import button_payload, submission_payload
+from rig.world import AUDIT_CHANNEL, ROOM, BotProcess, everything_sent
 
 
 def slack_escaped(text: str) -> str:

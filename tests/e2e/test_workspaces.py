@@ -10,16 +10,8 @@ from typing import Any
 
 import pytest
 
-from .conftest import GROUP, GROUP_MODERATOR, ROOM, Bot
-from .harness import (
-    AUDIT_CHANNEL,
-    TEAM_ID,
-    BotProcess,
-    button_payload,
-    command_payload,
-    event_payload,
-    submission_payload,
-)
+from rig.drive import TEAM_ID, button_payload, command_payload, event_payload, submission_payload
+from rig.world import AUDIT_CHANNEL, GROUP, GROUP_MODERATOR, ROOM, Bot, BotProcess
 
 ORG = "E0ORG"
 SISTER = "T0SISTER"  # another workspace of the same organisation

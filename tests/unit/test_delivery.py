@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from bot.delivery import audit_retry_handlers, find_posted, post_message, web_client
 from bot.kick.audit import AuditRecord
-from tests.fakes.slack import FakeSlack
+from rig.fakes.slack import FakeSlack
 
 NOW = datetime.now(timezone.utc)
 

@@ -34,7 +34,7 @@ from bot.messages import (
     usage,
 )
 from bot.slack_limits import MESSAGE_TEXT, clip_mrkdwn, listing
-from tests.fakes.slack import message_problems, modal_problems, options_problems
+from rig.fakes.slack import message_problems, modal_problems, options_problems
 
 AT = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
 ROOM = Room("arn:aws:ivschat:ap-northeast-1:123456789012:room/" + "R" * 12, "&" * 128)

@@ -23,7 +23,7 @@ from bot.kick.ivs import MAX_CLIENTS, MAX_ROLE_SESSIONS, IvsChatGateway, Result
 from bot.kick.regions import ivschat_regions
 from bot.kick.request import KickRequest
 from bot.kick.rooms import Ambiguous, Found, Room, RoomDirectory, Unknown
-from tests.fakes.ivschat import FakeIvsChat
+from rig.fakes.ivschat import FakeIvsChat
 
 ACCOUNT = "123456789012"
 ROLE = "arn:aws:iam::123456789012:role/ivs-kick-moderator"

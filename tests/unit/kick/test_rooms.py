@@ -27,7 +27,7 @@ from bot.kick.rooms import (
     parse_aliases,
     parse_regions,
 )
-from tests.fakes.ivschat import FakeIvsChat
+from rig.fakes.ivschat import FakeIvsChat
 
 ACCOUNT = "123456789012"
 WEST, EAST = "us-west-2", "eu-central-1"

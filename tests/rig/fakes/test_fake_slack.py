@@ -31,7 +31,7 @@ from slack_sdk.webhook import WebhookClient
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from tests.fakes.slack import (
+from rig.fakes.slack import (
     ACK_DEADLINE,
     RESPONSE_URL,
     AckRefused,
@@ -1051,7 +1051,7 @@ def test_chat_update_changes_only_a_message_the_bot_posted_in_that_channel():
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
-    from tests.fakes.slack import FakeSlack
+    from rig.fakes.slack import FakeSlack
 
     with FakeSlack() as fake:
         fake.add_channel("C0AUDIT")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from moto.server import ThreadedMotoServer
 from moto.sts.models import sts_backends
 
-from .harness import free_port
+from rig.world import free_port
 
 
 @dataclass(frozen=True)

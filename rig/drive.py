@@ -1,34 +1,23 @@
-"""Drive the real bot process the way Slack does: signed HTTP requests, or Socket Mode envelopes."""
+"""How Slack talks to the app: requests signed as Slack signs them, the payloads it sends, and drivers that send
+them over HTTP or Socket Mode and hold each ack to Slack's terms."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakes.slack import ACK_DEADLINE, check_ack, post_to_app
+from rig.fakes.slack import ACK_DEADLINE, check_ack, post_to_app
 
-ROOT = Path(__file__).resolve().parents[2]
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM_ID = "T0000TEST"
-AUDIT_CHANNEL = "C0AUDIT"
 INVOKED_IN = "C0STREAM"
-# The world every test and bench sets up: one room, the moderator in IVS_KICK_MODERATORS, the moderator group.
-ROOM = "arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6"
-MODERATOR = "U0MOD"
-GROUP = "S0MODS"
 
 
 def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
@@ -36,12 +25,6 @@ def sign(body: bytes, timestamp: int | None = None, secret: str = SIGNING_SECRET
     ts = str(int(time.time()) if timestamp is None else timestamp)
     digest = hmac.new(secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -151,115 +134,6 @@ def event_payload(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def procfile_command(process_type: str) -> list[str]:
-    """A Procfile line as argv, its program run from this interpreter's environment (`gunicorn` → `-m gunicorn`)."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process_type:
-            program, *args = command.split()
-            return [sys.executable, "-m", program, *args] if program != "python" else [sys.executable, *args]
-    raise AssertionError(f"the Procfile has no {process_type}: line")
-
-
-BOT_COMMAND = [sys.executable, "-m", "bot"]
-
-
-@dataclass
-class BotProcess:
-    """The bot as a child process (`python -m bot` unless `command` says otherwise), in an empty working
-    directory, logs captured to a file."""
-
-    env: dict[str, str]
-    workdir: Path
-    process: subprocess.Popen | None = None
-    command: list[str] = field(default_factory=lambda: list(BOT_COMMAND))
-    log_path: Path = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.log_path = self.workdir / "bot.log"
-
-    def start(self) -> "BotProcess":
-        self._log = open(self.log_path, "ab")  # a restarted bot in the same directory appends
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=self.workdir,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a crash can take gunicorn's workers down too
-        )
-        return self
-
-    def run_to_exit(self, *args: str, timeout: float = 30) -> tuple[int, str, str]:
-        """Run the command with ARGS to completion: exit code, stdout, stderr."""
-        result = subprocess.run(
-            [*self.command, *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        return result.returncode, result.stdout, result.stderr
-
-    def logs(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def kill(self) -> None:
-        """SIGKILL to the whole process group: it dies wherever it is, as in a crash or an OOM kill."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-        self._log.close()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-        if getattr(self, "_log", None) and not self._log.closed:
-            self._log.close()
-
-    def assert_running(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            raise AssertionError(f"the bot exited ({self.process and self.process.returncode}):\n{self.logs()}")
-
-
-def bot_env(slack, ivs, *, mode: str, port: int, **overrides: str | None) -> dict[str, str]:
-    """The environment of a bot wired to the local fakes; an override of None removes that variable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_", "IVS_KICK_"))}
-    env.update(
-        {
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": slack.bot_token,
-            "SLACK_API_URL": slack.api_url,
-            "IVS_KICK_AUDIT_CHANNEL": AUDIT_CHANNEL,
-            "IVS_KICK_MODERATORS": MODERATOR,
-            "PORT": str(port),
-            "AWS_ACCESS_KEY_ID": ivs.access_key,
-            "AWS_SECRET_ACCESS_KEY": ivs.secret_key,
-            "AWS_ENDPOINT_URL_IVSCHAT": ivs.url,
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_DEFAULT_REGION": "us-east-1",  # deliberately not the rooms' regions: the ARN must decide
-        }
-    )
-    if mode == "socket":
-        env["SLACK_APP_TOKEN"] = slack.app_token
-    else:
-        env["SLACK_SIGNING_SECRET"] = SIGNING_SECRET
-    for key, value in overrides.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
-
 class Driver:
     """Sends what Slack would send, over one transport, and holds the app to Slack's terms for its ack: within 3 s
     (else AckTimedOut) and in a form Slack accepts (else AckRefused). Answers are normalised to the ack's JSON (or
@@ -317,18 +191,3 @@ class SocketDriver(Driver):
 
     def event(self, body: dict[str, Any], *, retry: int = 0, reason: str | None = None) -> Any:
         return self.slack.send_envelope("events_api", body, retry_attempt=retry, retry_reason=reason or "timeout")
-
-
-def wait_until_serving(bot: BotProcess, port: int, timeout: float = 20) -> None:
-    """Ready means a worker answers HTTP, not merely that gunicorn's master has bound the port."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        bot.assert_running()
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return  # any HTTP answer will do
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"the bot did not answer HTTP on {port} within {timeout}s:\n{bot.logs()}")

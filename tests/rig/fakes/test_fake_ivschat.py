@@ -26,7 +26,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, ConnectionClosedError, ParamValidationError, ReadTimeoutError
 from botocore.loaders import Loader
 
-from tests.fakes.ivschat import FakeIvsChat
+from rig.fakes.ivschat import FakeIvsChat
 
 ACCESS_KEY = "AKIDIVSKICKTEST"
 SECRET_KEY = "ivs-kick-test-secret"
