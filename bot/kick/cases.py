@@ -1,4 +1,5 @@
-"""Case records: every kick attempt, numbered, with who, whom, where, why, what happened and where it was posted.
+"""Case records: every kick, ban, timeout and unban attempt (and every timeout's end), numbered, with who, whom,
+where, why, what happened and where it was posted.
 
 The store is an outbox too: a case is written before DisconnectUser is called, its outcome after, and its
 audit post is delivered from the store until Slack accepts it, so a crash or a Slack outage loses nothing.
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from .bans import ALL_ROOMS, Ban
 from .moderators import GroupChange
 from .request import region_of
 
@@ -29,6 +31,16 @@ class Status(enum.Enum):
     REFUSED = "refused"  # not a moderator
     INVALID = "invalid"  # the command could not be understood
     INTERRUPTED = "interrupted"  # the bot stopped before AWS answered: outcome unknown
+    DONE = "done"  # an unban, or a timeout's end, took effect (nothing is asked of AWS)
+
+
+class Action(enum.Enum):
+    """What a case does. A ban (or timeout) disconnects as a kick does, then keeps the viewer out."""
+
+    KICK = "kick"
+    BAN = "ban"  # banned_until None: permanently; else a timeout
+    UNBAN = "unban"
+    BAN_ENDED = "ban_ended"  # a timeout ran out (opened by the bot, not a moderator)
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,8 @@ class NewCase:
     command_text: str | None = None
     submission_key: str | None = None  # the modal's view ID: the same submission is one case, kicked once
     audit_due_at: datetime | None = None  # when the outbox posts it if nobody has yet (default: created_at)
+    action: Action = Action.KICK
+    banned_until: datetime | None = None  # a timeout's end (Action.BAN); for BAN_ENDED, the end it marks
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,8 @@ class Case:
     audit_post: AuditPost | None = None
     audit_error: str | None = None
     amendments: tuple[Amendment, ...] = field(default=())
+    action: Action = Action.KICK
+    banned_until: datetime | None = None
     audit_tries: int = 0  # claims taken to post it; above 1, an earlier try may have reached Slack
     # The case whose summary post covers this one instead of an audit post of its own (see kick.flood); itself
     # for the case that leads the summary.
@@ -99,7 +115,7 @@ class Case:
 
     @property
     def region(self) -> str | None:
-        return region_of(self.room_arn) if self.room_arn else None
+        return region_of(self.room_arn) if self.room_arn and self.room_arn != ALL_ROOMS else None
 
     @property
     def user_ids(self) -> tuple[str, ...]:
@@ -195,6 +211,24 @@ class CaseStore(Protocol):
     def group_change(self, group_id: str, user_id: str) -> GroupChange | None:
         """The latest change on record for the user in the group (read consistently: a change any instance
         recorded before is seen)."""
+
+    def put_ban(self, ban: Ban) -> Ban | None:
+        """Keep `ban` as the one ban of its (room, user), replacing any earlier record; return the replaced ban if
+        it still held at `ban.created_at`."""
+
+    def end_ban(self, room: str, user_id: str, at: datetime, by: str, case_number: int | None = None) -> Ban | None:
+        """End the ban of (room, user) at `at`, by a moderator's user ID or bans.EXPIRED; with `case_number`, only
+        the ban that case made. Returns the ban as it was if it was ended now (store.bans.ending says when), else
+        None, changing nothing. A ban that ran out ends at its expiry, whatever `at` is."""
+
+    def ban_on(self, room_arn: str, user_id: str, now: datetime) -> Ban | None:
+        """The ban keeping the user out of the room at `now` (on that room or on every room), or None."""
+
+    def active_bans(self, now: datetime, room: str | None = None) -> list[Ban]:
+        """Bans holding at `now`, newest first; with `room` (an ARN or bans.ALL_ROOMS), only that room's."""
+
+    def lapsed_bans(self, now: datetime) -> list[Ban]:
+        """Timeouts that ran out by `now` and are not yet marked ended, earliest end first."""
 
     def ping(self) -> None:
         """Raise if the store cannot be reached (for health checks)."""

@@ -9,13 +9,20 @@ import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
-from ..kick.cases import CaseStore
+if TYPE_CHECKING:  # the message review handler imports this package, and must not load the bot's domain
+    from ..kick.cases import CaseStore
+
+
+class TableOutdated(RuntimeError):
+    """The DynamoDB table predates a feature the bot needs (its `bans` index); the message says how to add it."""
+
 
 # What a store raises when it cannot be reached or written: the file or table, the network, DynamoDB itself.
-STORE_ERRORS = (sqlite3.Error, BotoCoreError, ClientError, OSError)
+STORE_ERRORS = (sqlite3.Error, BotoCoreError, ClientError, OSError, TableOutdated)
 
 DEFAULT_DB = "ivs-kick.db"
 _DYNAMODB = re.compile(r"dynamodb:([a-zA-Z0-9_.-]{3,255})")
@@ -53,6 +60,8 @@ def unavailable_store(choice: StoreChoice, error: BaseException) -> str:
             f"{where}: {error}. Check IVS_KICK_DB (the SQLite file, {choice.location}: its directory must exist and "
             "the bot must be able to write there) and IVS_KICK_STORE."
         )
+    if isinstance(error, TableOutdated):
+        return f"{where}: {error}"
     if isinstance(error, NoRegionError):
         return (
             f"{where}: no AWS region is configured for DynamoDB. Set AWS_DEFAULT_REGION (or the region of "

@@ -11,11 +11,13 @@ Every item is keyed (pk, sk) with sk a number, so one layout serves every lookup
     pk = "GROUP#<group id>#<user id>", sk = 0   the moderator group's latest change for that user
     pk = "SUMMARY#<lead>", sk = n   case n is covered by the summary post of case <lead> (kick.flood)
     pk = "GATE#<member>",  sk = 0   a member's audit gate: their recent refused and invalid audit posts
+    pk = "BAN#<room or *>#<user id>", sk = 0   a ban (bot/store/bans.py has the layout token services read)
 
-Two sparse global secondary indexes hold only the cases the outbox has to look at, so no sweep reads the
-whole table: `undelivered` (cases whose audit post Slack has not yet accepted, by due time) and `pending`
-(cases still waiting for AWS, by creation time). A case carries the index's key attribute only while it
-belongs there. Times are ISO-8601 UTC strings with microseconds, which sort as text.
+Three sparse global secondary indexes hold only the items a sweep or a listing has to look at, so none reads
+the whole table: `undelivered` (cases whose audit post Slack has not yet accepted, by due time), `pending`
+(cases still waiting for AWS, by creation time) and `bans` (bans not yet ended, by end time). An item carries
+an index's key attribute only while it belongs there. Times are ISO-8601 UTC strings with microseconds, which
+sort as text.
 
 A raid names up to 500 users, and a transaction holds at most 100 items, so history items are not written in
 the case's transaction: they are put (idempotently, in batches) before the case is written and deleted after
@@ -37,9 +39,21 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from ..kick.cases import Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
+from ..kick.bans import EXPIRED, Ban
+from ..kick.cases import Action, Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
 from ..kick.flood import FLOOD_PRONE, AuditGate
 from ..kick.moderators import GroupChange
+from . import TableOutdated
+from .bans import (
+    BANNED,
+    BANS_INDEX,
+    TTL_ATTRIBUTE,
+    DynamoBanReader,
+    ban_attributes,
+    ban_from,
+    ban_key,
+    ending,
+)
 
 # The bot does not depend on boto3 type stubs, so the low-level client is untyped here.
 DynamoClient = Any
@@ -53,8 +67,6 @@ IN_INDEX = "Y"  # the value of a sparse index's key attribute while the case bel
 BATCH_GET_LIMIT = 100
 BATCH_WRITE_LIMIT = 25  # DynamoDB's most items in one BatchWriteItem
 BATCH_TRIES = 10  # rounds of a batch request while DynamoDB leaves part of it unprocessed (throttled)
-# The attribute a DynamoDB TTL deletes drafts by (epoch seconds); create_table enables it.
-TTL_ATTRIBUTE = "expires_epoch"
 TRANSACTION_TRIES = 3
 GATE_TRIES = 10  # compare-and-set rounds on a member's audit gate before giving up (each is one read, one write)
 R = TypeVar("R")
@@ -65,40 +77,73 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+def _key_schema(hash_key: str, range_key: str) -> list[dict[str, str]]:
+    return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
+
+
+# The bans index: added by create_table, or to an older table by add_bans_index.
+BANS_INDEX_SPEC = {
+    "IndexName": BANS_INDEX,
+    "KeySchema": _key_schema("banned", "ends_at"),
+    "Projection": {"ProjectionType": "ALL"},  # a listing or a sweep gets whole bans in one query
+}
+BANS_INDEX_ATTRIBUTES = [
+    {"AttributeName": "banned", "AttributeType": "S"},
+    {"AttributeName": "ends_at", "AttributeType": "S"},
+]
+
+
 def create_table(client: DynamoClient, table_name: str) -> None:
     """Create the case table with its indexes (on-demand billing), wait until it is active, and enable the TTL
-    that deletes expired drafts (on `expires_epoch`; cases never carry it).
+    that deletes expired drafts and ended bans (on `expires_epoch`; cases never carry it).
 
     Deletion protection is on because the table is the audit trail; turn it off by hand to drop it.
     """
-
-    def key(hash_key: str, range_key: str) -> list[dict[str, str]]:
-        return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
 
     types = {"pk": "S", "sk": "N", "undelivered": "S", "audit_due_at": "S", "pending": "S", "created_at": "S"}
     client.create_table(
         TableName=table_name,
         BillingMode="PAY_PER_REQUEST",
         DeletionProtectionEnabled=True,
-        AttributeDefinitions=[{"AttributeName": name, "AttributeType": kind} for name, kind in types.items()],
-        KeySchema=key("pk", "sk"),
+        AttributeDefinitions=[{"AttributeName": name, "AttributeType": kind} for name, kind in types.items()]
+        + BANS_INDEX_ATTRIBUTES,
+        KeySchema=_key_schema("pk", "sk"),
         GlobalSecondaryIndexes=[
             {
                 "IndexName": UNDELIVERED_INDEX,
-                "KeySchema": key("undelivered", "audit_due_at"),
+                "KeySchema": _key_schema("undelivered", "audit_due_at"),
                 "Projection": {"ProjectionType": "ALL"},  # the outbox sweep gets whole cases in one query
             },
             {
                 "IndexName": PENDING_INDEX,
-                "KeySchema": key("pending", "created_at"),
+                "KeySchema": _key_schema("pending", "created_at"),
                 "Projection": {"ProjectionType": "KEYS_ONLY"},  # each stale case is then updated by number
             },
+            BANS_INDEX_SPEC,
         ],
     )
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
     client.update_time_to_live(
         TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
     )
+
+
+def add_bans_index(client: DynamoClient, table_name: str) -> bool:
+    """Add the `bans` index to a table created before bans existed, and wait until it is active (minutes on a
+    large table); False when it is there already. Needs dynamodb:UpdateTable and dynamodb:DescribeTable."""
+    described = client.describe_table(TableName=table_name)["Table"]
+    if any(index["IndexName"] == BANS_INDEX for index in described.get("GlobalSecondaryIndexes", [])):
+        return False
+    client.update_table(
+        TableName=table_name,
+        AttributeDefinitions=BANS_INDEX_ATTRIBUTES,
+        GlobalSecondaryIndexUpdates=[{"Create": BANS_INDEX_SPEC}],
+    )
+    while True:
+        indexes = client.describe_table(TableName=table_name)["Table"].get("GlobalSecondaryIndexes", [])
+        if any(i["IndexName"] == BANS_INDEX and i.get("IndexStatus") == "ACTIVE" for i in indexes):
+            return True
+        time.sleep(2)
 
 
 def _time(value: datetime) -> str:
@@ -188,6 +233,8 @@ def _case(item: Mapping[str, Any]) -> Case:
             Amendment(_parse_time(a["at"]), a["by"], a.get("old_reason"), a.get("new_reason"))
             for a in item.get("amendments", [])
         ),
+        action=Action(item.get("action", Action.KICK.value)),
+        banned_until=_parse_time(item["banned_until"]) if item.get("banned_until") else None,
     )
 
 
@@ -198,8 +245,27 @@ class DynamoCaseStore:
         self.table_name = table_name
         self._owns_client = client is None
         self._client = client if client is not None else boto3.client("dynamodb")
-        # Fail at start-up, not at the first kick, when the table is missing or the bot may not read it.
+        self._bans = DynamoBanReader(table_name, self._client)
+        # Fail at start-up, not at the first kick, when the table is missing, the bot may not read it, or it
+        # predates the bans index.
         self.ping()
+        try:
+            self._client.query(
+                TableName=self.table_name,
+                IndexName=BANS_INDEX,
+                Limit=1,
+                **_expression({"in": BANNED}, KeyConditionExpression="#banned = :in"),
+            )
+        except ClientError as error:
+            # DynamoDB answers ValidationException ("does not have the specified index"); moto, ResourceNotFound.
+            # The table itself was just read, so either means the index.
+            if error.response.get("Error", {}).get("Code") not in ("ValidationException", "ResourceNotFoundException"):
+                raise
+            raise TableOutdated(
+                f"The case table {table_name} has no bans index (it was created before bans): add it once with "
+                f'`python -c "import boto3; from bot.store.dynamodb import add_bans_index; '
+                f"add_bans_index(boto3.client('dynamodb'), '{table_name}')\"` (README, Several instances)."
+            ) from error
 
     def ping(self) -> None:
         self._client.get_item(TableName=self.table_name, Key=_key(COUNTER))
@@ -254,6 +320,8 @@ class DynamoCaseStore:
             "amendments": [],
             "undelivered": IN_INDEX,
             "pending": IN_INDEX if new.status is Status.PENDING else None,
+            "action": new.action.value,
+            "banned_until": _time(new.banned_until) if new.banned_until else None,
         }
         self._index(number, add=_index_keys(new.room_arn, new.user_ids))
         writes = [self._put(item)]
@@ -576,6 +644,58 @@ class DynamoCaseStore:
             return None
         item = _deserialize(found["Item"])
         return GroupChange(user_id, bool(item["added"]), float(item["at"]))
+
+    def put_ban(self, ban: Ban) -> Ban | None:
+        answer = self._client.put_item(
+            TableName=self.table_name, Item=_serialize(ban_attributes(ban)), ReturnValues="ALL_OLD"
+        )
+        replaced = ban_from(_deserialize(answer["Attributes"])) if answer.get("Attributes") else None
+        return replaced if replaced and replaced.holds_at(ban.created_at) else None
+
+    def end_ban(self, room: str, user_id: str, at: datetime, by: str, case_number: int | None = None) -> Ban | None:
+        key = _key(ban_key(room, user_id))
+        found = self._client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
+        ban = ban_from(_deserialize(found["Item"])) if "Item" in found else None
+        if ban is None or not ending(ban, at, by, case_number):
+            return None
+        ended = ban.expires_at if by == EXPIRED and ban.expires_at else at
+        gone = ban_attributes(Ban(**{**ban.__dict__, "ended_at": ended, "ended_by": by}))
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key=key,
+                **_expression(
+                    {"ended_at": gone["ended_at"], "by": by, "ttl": gone[TTL_ATTRIBUTE], "case": ban.case_number},
+                    UpdateExpression=f"SET #ended_at = :ended_at, #ended_by = :by, #{TTL_ATTRIBUTE} = :ttl"
+                    " REMOVE #banned",
+                    ConditionExpression="#case_number = :case AND attribute_not_exists(#ended_at)",
+                ),
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None  # replaced or ended meanwhile, by another instance
+        return ban
+
+    def ban_on(self, room_arn: str, user_id: str, now: datetime) -> Ban | None:
+        return self._bans.ban_on(room_arn, user_id, now)
+
+    def active_bans(self, now: datetime, room: str | None = None) -> list[Ban]:
+        items = self._query(
+            IndexName=BANS_INDEX,
+            **_expression(
+                {"in": BANNED, "now": _time(now)}, KeyConditionExpression="#banned = :in AND #ends_at > :now"
+            ),
+        )
+        bans = [ban for ban in map(ban_from, items) if room is None or ban.room == room]
+        return sorted(bans, key=lambda ban: (ban.created_at, ban.case_number), reverse=True)
+
+    def lapsed_bans(self, now: datetime) -> list[Ban]:
+        items = self._query(
+            IndexName=BANS_INDEX,
+            **_expression(
+                {"in": BANNED, "now": _time(now)}, KeyConditionExpression="#banned = :in AND #ends_at <= :now"
+            ),
+        )
+        return [ban_from(item) for item in items]
 
     def close(self) -> None:
         if self._owns_client:

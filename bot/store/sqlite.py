@@ -18,9 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..kick.cases import Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
+from ..kick.bans import ALL_ROOMS, EXPIRED, Ban
+from ..kick.cases import Action, Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
 from ..kick.flood import FLOOD_PRONE, AuditGate
 from ..kick.moderators import GroupChange
+from .bans import ban_from, ending, holding
 
 R = TypeVar("R")
 
@@ -91,6 +93,23 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     """
     ALTER TABLE cases ADD COLUMN alive_at TEXT;
+    """,
+    """
+    ALTER TABLE cases ADD COLUMN action TEXT NOT NULL DEFAULT 'kick';
+    ALTER TABLE cases ADD COLUMN banned_until TEXT;
+    CREATE TABLE bans (
+        room        TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        case_number INTEGER NOT NULL REFERENCES cases(number),
+        created_by  TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT,
+        ended_at    TEXT,
+        ended_by    TEXT,
+        PRIMARY KEY (room, user_id)
+    );
+    CREATE INDEX bans_by_user ON bans(user_id);
+    CREATE INDEX bans_lapsing ON bans(ended_at, expires_at);
     """,
 )
 # Not posted alone: left to a summary whose lead is another case.
@@ -174,8 +193,9 @@ class SqliteCaseStore:
                     return self._load(existing["number"]), False
             cursor = self._db.execute(
                 """INSERT INTO cases (created_at, moderator_id, team_id, channel_id, status, room_arn, room_name,
-                                      reason, detail, command_text, submission_key, audit_due_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                      reason, detail, command_text, submission_key, audit_due_at, action,
+                                      banned_until)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     _time(new.created_at),
                     new.moderator_id,
@@ -189,6 +209,8 @@ class SqliteCaseStore:
                     new.command_text,
                     new.submission_key,
                     _time(new.audit_due_at or new.created_at),
+                    new.action.value,
+                    _time(new.banned_until) if new.banned_until else None,
                 ),
             )
             number = int(cursor.lastrowid or 0)
@@ -392,6 +414,57 @@ class SqliteCaseStore:
         )
         return GroupChange(user_id, bool(rows[0]["added"]), rows[0]["at"]) if rows else None
 
+    def put_ban(self, ban: Ban) -> Ban | None:
+        with self._lock, self._transaction():
+            before = self._db.execute(
+                "SELECT * FROM bans WHERE room = ? AND user_id = ?", (ban.room, ban.user_id)
+            ).fetchone()
+            self._db.execute(
+                """INSERT OR REPLACE INTO bans (room, user_id, case_number, created_by, created_at, expires_at,
+                                                ended_at, ended_by) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)""",
+                (
+                    ban.room,
+                    ban.user_id,
+                    ban.case_number,
+                    ban.created_by,
+                    _time(ban.created_at),
+                    _time(ban.expires_at) if ban.expires_at else None,
+                ),
+            )
+            replaced = ban_from(before) if before else None
+            return replaced if replaced and replaced.holds_at(ban.created_at) else None
+
+    def end_ban(self, room: str, user_id: str, at: datetime, by: str, case_number: int | None = None) -> Ban | None:
+        with self._lock, self._transaction():
+            row = self._db.execute("SELECT * FROM bans WHERE room = ? AND user_id = ?", (room, user_id)).fetchone()
+            ban = ban_from(row) if row else None
+            if ban is None or not ending(ban, at, by, case_number):
+                return None
+            ended = ban.expires_at if by == EXPIRED and ban.expires_at else at
+            self._db.execute(
+                "UPDATE bans SET ended_at = ?, ended_by = ? WHERE room = ? AND user_id = ?",
+                (_time(ended), by, room, user_id),
+            )
+            return ban
+
+    def ban_on(self, room_arn: str, user_id: str, now: datetime) -> Ban | None:
+        rows = self._query("SELECT * FROM bans WHERE user_id = ? AND room IN (?, ?)", (user_id, room_arn, ALL_ROOMS))
+        return holding(map(ban_from, rows), now)
+
+    def active_bans(self, now: datetime, room: str | None = None) -> list[Ban]:
+        rows = self._query(
+            """SELECT * FROM bans WHERE ended_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+               AND (? IS NULL OR room = ?) ORDER BY created_at DESC, case_number DESC""",
+            (_time(now), room, room),
+        )
+        return [ban_from(row) for row in rows]
+
+    def lapsed_bans(self, now: datetime) -> list[Ban]:
+        rows = self._query(
+            "SELECT * FROM bans WHERE ended_at IS NULL AND expires_at <= ? ORDER BY expires_at", (_time(now),)
+        )
+        return [ban_from(row) for row in rows]
+
     def ping(self) -> None:
         self._query("SELECT 1", ())
 
@@ -441,4 +514,6 @@ class SqliteCaseStore:
                 Amendment(_parse_time(a["at"]), a["by"], a["old_reason"], a["new_reason"])
                 for a in json.loads(row["amendments"])
             ),
+            action=Action(row["action"]),
+            banned_until=_parse_time(row["banned_until"]) if row["banned_until"] else None,
         )

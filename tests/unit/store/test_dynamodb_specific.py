@@ -4,8 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.kick.bans import Ban
 from bot.kick.cases import Amendment, AuditPost, CaseNotFound, Status, Target
-from bot.store.dynamodb import DynamoCaseStore
+from bot.store import TableOutdated
+from bot.store.dynamodb import DynamoCaseStore, add_bans_index
 
 from .conftest import TABLE
 from .test_case_store import ROOM, T0, new
@@ -167,6 +169,7 @@ def test_create_table_makes_the_documented_keys_and_indexes(dynamodb):
     assert indexes == {
         "undelivered": (["undelivered", "audit_due_at"], "ALL"),
         "pending": (["pending", "created_at"], "KEYS_ONLY"),
+        "bans": (["banned", "ends_at"], "ALL"),
     }
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST" and table["TableStatus"] == "ACTIVE"
 
@@ -209,3 +212,24 @@ def test_create_table_turns_on_the_ttl_that_deletes_drafts(dynamodb):
     item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "DRAFT#V1"}, "sk": {"N": "0"}})["Item"]
     assert int(item["expires_epoch"]["N"]) == int((T0 + timedelta(minutes=30)).timestamp())
     assert store.load_draft("V1", T0) == '["raider1"]' and store.load_draft("V1", T0 + timedelta(hours=1)) is None
+
+
+def test_a_table_from_before_bans_is_refused_at_start_until_its_bans_index_is_added(dynamodb):
+    old = "ivs-kick-cases-before-bans"
+    dynamodb.create_table(
+        TableName=old,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
+    with pytest.raises(TableOutdated, match=f"The case table {old} has no bans index.*add_bans_index"):
+        DynamoCaseStore(old, client=dynamodb)
+    assert add_bans_index(dynamodb, old) is True
+    assert add_bans_index(dynamodb, old) is False  # already there: nothing to do
+    store = DynamoCaseStore(old, client=dynamodb)
+    store.open_case(new())
+    store.put_ban(Ban(ROOM, "troll", 1, "U0MOD", T0))
+    assert [b.case_number for b in store.active_bans(T0)] == [1]
