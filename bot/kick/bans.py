@@ -19,10 +19,9 @@ MAX_TIMEOUT = timedelta(days=90)
 # it, and the one that ended it, stay for good.
 KEPT_AFTER_END = timedelta(days=30)
 
-_DURATION = re.compile(r"([0-9]{1,6})([mhdw])")
-_UNITS = {"m": ("minute", timedelta(minutes=1)), "h": ("hour", timedelta(hours=1)),
-          "d": ("day", timedelta(days=1)), "w": ("week", timedelta(weeks=1))}  # fmt: skip
-DURATION_HELP = "a number followed by m, h, d or w (90m, 1h, 7d, 2w), from 1 minute to 90 days"
+_DURATION = re.compile(r"([0-9]{1,7})([smhdw])")
+_UNITS = {"s": timedelta(seconds=1), "m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
+          "w": timedelta(weeks=1)}  # fmt: skip
 
 
 class InvalidDuration(ValueError):
@@ -62,23 +61,30 @@ BAN_CHOICES: tuple[tuple[str, Term | None], ...] = (
 
 def describe_length(length: timedelta) -> str:
     """The largest whole unit that fits: `1 hour`, `90 minutes`, `24 hours` is `1 day`, `14 days` is `2 weeks`."""
-    minutes = int(length.total_seconds() // 60)
-    for name, size in (("week", 7 * 24 * 60), ("day", 24 * 60), ("hour", 60), ("minute", 1)):
-        if minutes % size == 0:
-            count = minutes // size
+    seconds = int(length.total_seconds())
+    for name, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            count = seconds // size
             return f"{count} {name}{'s' if count != 1 else ''}"
-    return f"{minutes} minutes"
+    return f"{seconds} seconds"
 
 
-def parse_duration(text: str) -> timedelta:
-    """`90m`, `1h`, `7d`, `2w` → a timedelta from MIN_TIMEOUT to MAX_TIMEOUT; InvalidDuration otherwise."""
-    match = _DURATION.fullmatch(text.strip().lower())
+def duration_help(shortest: timedelta = MIN_TIMEOUT) -> str:
+    """The rule for a timeout's duration, as the messages about it state it."""
+    return f"a number followed by m, h, d or w (90m, 1h, 7d, 2w), from {describe_length(shortest)} to 90 days"
+
+
+def parse_duration(text: str, shortest: timedelta = MIN_TIMEOUT) -> timedelta:
+    """`90m`, `1h`, `7d`, `2w` (and `30s`, which only a `shortest` under a minute lets through) → a timedelta
+    from `shortest` (IVS_KICK_SHORTEST_TIMEOUT, default MIN_TIMEOUT) to MAX_TIMEOUT; InvalidDuration otherwise,
+    its message naming the rule and what was given."""
+    given = text.strip()
+    match = _DURATION.fullmatch(given.lower())
     if not match:
-        raise InvalidDuration(f"Duration must be {DURATION_HELP}; got {text.strip()[:40]!r}.")
-    count, unit = int(match.group(1)), match.group(2)
-    length = count * _UNITS[unit][1]
-    if not MIN_TIMEOUT <= length <= MAX_TIMEOUT:
-        raise InvalidDuration(f"Duration must be from 1 minute to 90 days; got {text.strip()!r}.")
+        raise InvalidDuration(f"Duration must be {duration_help(shortest)}; got \u201c{given[:40]}\u201d.")
+    length = int(match.group(1)) * _UNITS[match.group(2)]
+    if not shortest <= length <= MAX_TIMEOUT:
+        raise InvalidDuration(f"Duration must be from {describe_length(shortest)} to 90 days; got \u201c{given}\u201d.")
     return length
 
 
