@@ -24,8 +24,9 @@ from .kick.cases import Case, CaseStore
 from .store import STORE_ERRORS, StoreChoice, choose_store, open_store, unavailable_store
 
 CSV_COLUMNS = (
-    "case", "created_at", "status", "moderator_id", "team_id", "channel_id", "room_arn", "room_name", "user_id",
-    "result", "message", "aws_request_id", "reason", "detail", "command", "audit_channel", "audit_ts", "amendments",
+    "case", "created_at", "action", "status", "banned_until", "moderator_id", "team_id", "channel_id", "room_arn",
+    "room_name", "user_id", "result", "message", "aws_request_id", "reason", "detail", "command", "audit_channel",
+    "audit_ts", "amendments",
 )  # fmt: skip
 
 
@@ -90,12 +91,14 @@ def store_choice_from_env() -> StoreChoice:
 def case_as_json(case: Case) -> dict[str, Any]:
     data = asdict(case)
     data["status"] = case.status.value
+    data["action"] = case.action.value
     return json.loads(json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
 
 
 def _csv_rows(case: Case) -> Iterable[dict[str, Any]]:
     base = {
-        "case": case.number, "created_at": case.created_at.isoformat(), "status": case.status.value,
+        "case": case.number, "created_at": case.created_at.isoformat(), "action": case.action.value,
+        "status": case.status.value, "banned_until": case.banned_until.isoformat() if case.banned_until else None,
         "moderator_id": case.moderator_id, "team_id": case.team_id, "channel_id": case.channel_id,
         "room_arn": case.room_arn, "room_name": case.room_name, "reason": case.reason, "detail": case.detail,
         "command": case.command_text, "audit_channel": case.audit_post.channel if case.audit_post else None,

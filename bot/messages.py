@@ -6,17 +6,28 @@ Everything that came from a person or from AWS is escaped here or in `kick.audit
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from .kick.audit import audit_record, code_span, escape_mrkdwn, mention_channel, mention_user, slack_time
-from .kick.cases import Amendment, Case, Status
+from .ban_select import ban_select, modal_title, submit_label
+from .kick.audit import (
+    audit_record,
+    code_span,
+    escape_mrkdwn,
+    kind,
+    mention_channel,
+    mention_user,
+    slack_time,
+    until,
+)
+from .kick.bans import ALL_ROOMS
+from .kick.cases import Action, Amendment, Case, Status
 from .kick.command import USAGE
 from .kick.flood import FLOOD_PRONE
 from .kick.request import KickOrder, reason_rule, region_of
 from .kick.rooms import Ambiguous, LookupFailed, Room, Unknown, is_room_arn
+from .outcomes import ban_outcome, disconnects
 from .slack_limits import (
     CONTEXT_TEXT,
     INPUT_VALUE,
@@ -34,9 +45,24 @@ from .slack_limits import (
 MODAL_CALLBACK_ID = "ivs_kick_confirm"
 REASON_BLOCK, REASON_ACTION = "reason", "reason"
 KICK_NOT_BAN = (
-    ":warning: A disconnect is a *kick, not a ban*: IVS Chat closes this viewer's connections to the room, "
-    "but they can rejoin if your app gives them a new chat token."
+    ":warning: *No, kick only* disconnects the viewer: IVS Chat closes their connections to the room, but they can "
+    "rejoin if your app gives them a new chat token. Choose a *Ban* to keep them out."
 )
+
+
+def modal(
+    callback_id: str, title: str, submit: str, context: ModalContext, blocks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A modal that asks for a confirmation, carrying `context` in its private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": context.encode(),
+        "blocks": blocks,
+    }
 
 
 def usage() -> str:
@@ -68,6 +94,7 @@ class ModalContext:
     channel: str | None
     response_url: str | None
     draft: str | None = None
+    count: int = 0  # how many viewers the confirmation names, for its submit button (0: not known, in the form)
 
     def encode(self) -> str:
         encoded = json.dumps(vars(self), ensure_ascii=False, separators=(",", ":"))  # asdict() deep-copies: slow
@@ -96,10 +123,17 @@ class ModalContext:
             channel=data.get("channel"),
             response_url=data.get("response_url"),
             draft=data.get("draft"),
+            count=int(data.get("count") or 0),
         )
 
 
-def _room_text(reference: str, room: Room | None) -> str:
+EVERY_ROOM = "*Every room* (`*`) of the AWS account"
+
+
+def room_text(reference: str, room: Room | None) -> str:
+    """mrkdwn: the room as the confirmation shows it: its name and ARN, `*` as every room, or still looked up."""
+    if reference == ALL_ROOMS:
+        return EVERY_ROOM
     if room is None:
         return f"{code_span(reference)}  :mag: looking it up…"
     name = f"*{escape_mrkdwn(room.name)}*\n" if room.name else ""
@@ -134,7 +168,7 @@ def kick_modal(
     """The confirmation: what will happen to whom, where. `room` None means it is still being looked up."""
     count = len(order.user_ids)
     who = f"*IVS user ID*\n{users_text(order.user_ids)}" if count == 1 else f"*Viewers ({count})*"
-    fields = [{"type": "mrkdwn", "text": f"*Room*\n{_room_text(order.room, room)}", "verbatim": True}]
+    fields = [{"type": "mrkdwn", "text": f"*Room*\n{room_text(order.room, room)}", "verbatim": True}]
     if room:
         fields.append({"type": "mrkdwn", "text": f"*Region*\n{escape_mrkdwn(room.region)}", "verbatim": True})
     fields.append({"type": "mrkdwn", "text": who, "verbatim": True})
@@ -145,6 +179,7 @@ def kick_modal(
         )
     blocks += [
         reason_block(order.reason, placeholder={"type": "plain_text", "text": "Why are they being removed?"}),
+        ban_select(order.term, every_room=order.room == ALL_ROOMS),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_NOT_BAN}]},
     ]
     if role_unconfirmed:
@@ -155,20 +190,12 @@ def kick_modal(
                     {
                         "type": "mrkdwn",
                         "text": ":hourglass: Your moderator role could not be confirmed yet; "
-                        "it is checked when you press *Kick*.",
+                        "it is checked when you confirm.",
                     }
                 ],
             }
         )
-    return {
-        "type": "modal",
-        "callback_id": MODAL_CALLBACK_ID,
-        "title": {"type": "plain_text", "text": "Kick from IVS Chat"},
-        "submit": {"type": "plain_text", "text": "Kick" if count == 1 else f"Kick {count}"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": context.encode(),
-        "blocks": blocks,
-    }
+    return modal(MODAL_CALLBACK_ID, modal_title(order.term), submit_label(order.term, count), context, blocks)
 
 
 def notice_modal(text: str) -> dict[str, Any]:
@@ -218,7 +245,10 @@ def submitted_reason(view: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-_REPLY_ICONS = {Status.KICKED: ":white_check_mark:", Status.PARTIAL: ":warning:", Status.REFUSED: ":no_entry:"}
+_REPLY_ICONS = {
+    Status.KICKED: ":white_check_mark:", Status.DONE: ":white_check_mark:", Status.PARTIAL: ":warning:",
+    Status.REFUSED: ":no_entry:",
+}  # fmt: skip
 
 
 def _summary(case: Case) -> str:
@@ -231,16 +261,13 @@ def _summary(case: Case) -> str:
         return f"The kick failed. {text}" if case.status is Status.FAILED else text
     if case.status is Status.REFUSED:
         return f"Nothing was done: {case.detail}"
-    n = len(case.targets)
-    kicked = sum(1 for t in case.targets if t.result == "kicked")
-    problems = Counter(t.result for t in case.targets if t.result != "kicked")
-    explanations = {t.result: t.message for t in case.targets if t.result != "kicked" and t.message}
-    text = f"Disconnected {kicked} of {n} viewers." if kicked < n else f"Disconnected all {n} viewers."
-    if problems:
-        text += " Not disconnected: " + "; ".join(
-            f"{count} {result} ({explanations.get(result, '')})" for result, count in problems.most_common()
-        )
-    return text
+    return disconnects(case)
+
+
+def _icon(case: Case) -> str:
+    if case.action is Action.BAN and case.status is Status.FAILED:
+        return ":warning:"  # banned, though not disconnected
+    return _REPLY_ICONS.get(case.status, ":x:")
 
 
 def on_record(audit_channel: str) -> str:
@@ -250,8 +277,10 @@ def on_record(audit_channel: str) -> str:
 
 
 def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> str:
-    """The private answer to the moderator: the kick's result first, then whether the audit post made it."""
-    text = f"{_REPLY_ICONS.get(case.status, ':x:')} Case #{case.number}: {escape_mrkdwn(_summary(case))}"
+    """The private answer to the moderator: the kick's (ban's, unban's) result first, then whether the audit post
+    made it."""
+    said = escape_mrkdwn(_summary(case)) if case.action is Action.KICK else ban_outcome(case)
+    text = f"{_icon(case)} Case #{case.number}: {said}"
     if len(case.request_ids) == 1:
         text += f" (AWS request ID {escape_mrkdwn(case.request_ids[0])})"
     text = clip_mrkdwn(text, MESSAGE_TEXT // 2)
@@ -266,8 +295,9 @@ def moderator_reply(case: Case, audit_channel: str, audit_error: str | None) -> 
     )
 
 
-def progress_message(done: int, total: int, room: str) -> str:
-    return f":hourglass: Kicking {total} viewers from {escape_mrkdwn(room)}… {done} of {total} done."
+def progress_message(done: int, total: int, room: str, verb: str = "Kicking", viewers: int = 0) -> str:
+    """How far a raid's disconnects have got: `done` of `total` calls, for `viewers` (default `total`) viewers."""
+    return f":hourglass: {verb} {viewers or total} viewers from {escape_mrkdwn(room)}… {done} of {total} done."
 
 
 EDIT_REASON_CALLBACK_ID = "ivs_kick_edit_reason"
@@ -289,13 +319,20 @@ LINE_USERS, LINE_REASON = 600, 300
 
 def _case_line(case: Case, link: str | None) -> str:
     label = f"<{link}|#{case.number}>" if link else f"#{case.number}"
-    room = escape_mrkdwn(case.room_arn.rsplit("/", 1)[-1]) if case.room_arn else "no room"
+    room = "no room"
+    if case.room_arn:
+        room = "every room" if case.room_arn == ALL_ROOMS else f"room {escape_mrkdwn(case.room_arn.rsplit('/', 1)[-1])}"
     reason = clip_mrkdwn(escape_mrkdwn(case.reason), LINE_REASON) if case.reason else "no reason"
     users = listing(case.user_ids, LINE_USERS, code_span) or "nobody"
+    what = "" if case.action is Action.KICK else f"*{kind(case)}*{_term(case)} · "
     return (
-        f"• {label} {slack_time(case.created_at)} · *{case.status.value}* · {users} · room {room} · "
+        f"• {label} {slack_time(case.created_at)} · {what}*{case.status.value}* · {users} · {room} · "
         f"by {mention_user(case.moderator_id)} · {reason}"
     )
+
+
+def _term(case: Case) -> str:
+    return f" {until(case)}" if case.action is Action.BAN and case.status not in FLOOD_PRONE else ""
 
 
 def _sections(lines: list[str]) -> list[dict[str, Any]]:
@@ -382,14 +419,12 @@ def kick_form(room: Room | None, reference: str | None, context: ModalContext) -
             "text": {"type": "plain_text", "text": clip(reference, OPTION_TEXT)},
             "value": reference,
         }
-    return {
-        "type": "modal",
-        "callback_id": FORM_CALLBACK_ID,
-        "title": {"type": "plain_text", "text": "Kick from IVS Chat"},
-        "submit": {"type": "plain_text", "text": "Kick"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "private_metadata": context.encode(),
-        "blocks": [
+    return modal(
+        FORM_CALLBACK_ID,
+        modal_title(None),
+        submit_label(None),
+        context,
+        [
             {
                 "type": "input",
                 "block_id": ROOM_BLOCK,
@@ -413,9 +448,10 @@ def kick_form(room: Room | None, reference: str | None, context: ModalContext) -
                 },
             },
             reason_block(None),
+            ban_select(None),
             {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_NOT_BAN}]},
         ],
-    }
+    )
 
 
 def form_values(view: dict[str, Any]) -> tuple[str | None, str, str | None]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlparse
 
+from .kick.bans import MAX_TIMEOUT, MIN_TIMEOUT, InvalidDuration, parse_duration
 from .kick.ivs import DEFAULT_DISCONNECTS_PER_SECOND
 from .kick.rooms import parse_aliases, parse_regions
 from .store import DEFAULT_DB, StoreChoice, choose_store
@@ -44,6 +46,7 @@ class Settings:
     regions: tuple[str, ...] = ()
     room_aliases: Mapping[str, str] = field(default_factory=dict)
     disconnects_per_second: float = DEFAULT_DISCONNECTS_PER_SECOND
+    shortest_timeout: timedelta = MIN_TIMEOUT
 
     @property
     def socket_mode(self) -> bool:
@@ -128,6 +131,21 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int,
     return int(raw)
 
 
+def _shortest_timeout(env: Mapping[str, str], problems: list[str]) -> timedelta:
+    """IVS_KICK_SHORTEST_TIMEOUT: a duration like 1m or 5s, from 1 second to 90 days (default MIN_TIMEOUT)."""
+    raw = env.get("IVS_KICK_SHORTEST_TIMEOUT", "").strip()
+    if not raw:
+        return MIN_TIMEOUT
+    try:
+        return parse_duration(raw, shortest=timedelta(seconds=1))
+    except InvalidDuration:
+        problems.append(
+            "IVS_KICK_SHORTEST_TIMEOUT must be a duration like 1m or 5s (a number followed by s, m, h, d or w), "
+            f"from 1 second to {MAX_TIMEOUT.days} days; got {raw[:20]!r}."
+        )
+        return MIN_TIMEOUT
+
+
 def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) -> Settings:
     """Read the settings, raising SettingsError that lists every problem found.
 
@@ -209,6 +227,7 @@ def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) ->
     except ValueError as problem:
         problems.append(str(problem))
     tps = _number(env, "IVS_KICK_DISCONNECT_TPS", DEFAULT_DISCONNECTS_PER_SECOND, 1, 99, problems)
+    shortest_timeout = _shortest_timeout(env, problems)
     role_arn = env.get("IVS_KICK_ROLE_ARN", "").strip() or None
     if role_arn and not _ROLE_ARN.fullmatch(role_arn):
         problems.append(
@@ -234,4 +253,5 @@ def load_settings(env: Mapping[str, str], *, serves_http: bool | None = None) ->
         regions=regions,
         room_aliases=aliases,
         disconnects_per_second=tps,
+        shortest_timeout=shortest_timeout,
     )

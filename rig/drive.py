@@ -65,10 +65,30 @@ def command_payload(
     }
 
 
-def submission_payload(opened_view: dict[str, Any], *, user_id: str, reason: str | None) -> dict[str, Any]:
-    """A view_submission for a modal the bot opened, with the reason field as the moderator left it."""
+def select_state(view: dict[str, Any], chosen: dict[str, str] | None = None) -> dict[str, Any]:
+    """The state Slack sends of a view's static selects: each input block's initial option, or the option whose
+    value `chosen` names for that block (an AssertionError if the select has none)."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks") or []:
+        element = block.get("element") or {}
+        if block.get("type") != "input" or element.get("type") != "static_select":
+            continue
+        option = element.get("initial_option")
+        if chosen and block["block_id"] in chosen:
+            [option] = [o for o in element["options"] if o["value"] == chosen[block["block_id"]]]
+        values[block["block_id"]] = {element["action_id"]: {"type": "static_select", "selected_option": option}}
+    return values
+
+
+def submission_payload(
+    opened_view: dict[str, Any], *, user_id: str, reason: str | None, chosen: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A view_submission for a modal the bot opened, with the reason field as the moderator left it and each select
+    as initially chosen, or as `chosen` (block ID → option value) says."""
     view = dict(opened_view)
-    view["state"] = {"values": {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}}
+    view["state"] = {
+        "values": {"reason": {"reason": {"type": "plain_text_input", "value": reason}}, **select_state(view, chosen)}
+    }
     return {
         "type": "view_submission",
         "team": {"id": TEAM_ID, "domain": "streamers"},
@@ -115,6 +135,34 @@ def button_payload(
                 "block_id": "actions",
                 "type": "button",
                 "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+
+
+def select_payload(view: dict[str, Any], *, user_id: str, block_id: str, value: str, trigger_id: str) -> dict[str, Any]:
+    """A block_actions payload: someone chose the option `value` of a dispatching select in an open modal."""
+    block = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+    [option] = [o for o in block["element"]["options"] if o["value"] == value]
+    state = select_state(view) | {
+        block_id: {block["element"]["action_id"]: {"type": "static_select", "selected_option": option}}
+    }
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0000TEST",
+        "token": "deprecated-verification-token",
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": trigger_id,
+        "team": {"id": TEAM_ID, "domain": "streamers"},
+        "view": {**view, "state": {"values": state}},
+        "actions": [
+            {
+                "type": "static_select",
+                "action_id": block["element"]["action_id"],
+                "block_id": block_id,
+                "selected_option": option,
                 "action_ts": f"{time.time():.6f}",
             }
         ],

@@ -242,16 +242,23 @@ class Bot:
         body = next(p.body for p in self.slack.posted_responses if p.url == response_url)
         return "\n".join([body.get("text", ""), *_block_texts(body.get("blocks") or [])])
 
-    def submit(self, view: dict[str, Any], reason: str | None, *, user: str = MODERATOR) -> Any:
-        return self.driver.interaction(submission_payload(view, user_id=user, reason=reason))
+    def submit(self, view: dict[str, Any], reason: str | None, *, user: str = MODERATOR, ban: str | None = None) -> Any:
+        """Submit an open modal; `ban` is the Ban select's option value if the moderator changed it."""
+        chosen = {"ban": ban} if ban is not None else None
+        return self.driver.interaction(submission_payload(view, user_id=user, reason=reason, chosen=chosen))
 
-    def kick(self, text: str, *, reason: Any = KEEP, user: str = MODERATOR, submitter: str | None = None) -> Kick:
+    def kick(
+        self, text: str, *, reason: Any = KEEP, user: str = MODERATOR, submitter: str | None = None,
+        ban: str | None = None,
+    ) -> Kick:  # fmt: skip
+        """Type `text`, confirm the modal it opens (with the Ban select changed to `ban` if given), and wait for the
+        private reply."""
         audits_before = len(self.audit_posts())
         ack, trigger_id, response_url = self.command(text, user=user)
         view = self.opened_view(trigger_id)
         if reason is KEEP:
             reason = _initial_reason(view)
-        submit_ack = self.submit(view, reason, user=submitter or user)
+        submit_ack = self.submit(view, reason, user=submitter or user, ban=ban)
         reply = self.wait_reply(response_url)
         audits = self.audit_posts()
         return Kick(ack, view, submit_ack, reply, audits[audits_before] if len(audits) > audits_before else None)

@@ -127,6 +127,7 @@ NOT_PROBLEMS = {
     "Disconnected {} from", "Posted as one message so", "Reason amended by", "You will be asked to",
     "Kicking {} viewers from", "Slack has not answered the", "from IVS Chat", "{} and {} more",
     "A disconnect is a *kick,", "Disconnected all", "Audit post", "One per line",
+    "Ended the ban of case", "Replaces the ban of case", "disconnected and banned",
     # prefixes of another message, which has its own row
     "Nothing was done", "The kick failed", "Last delivery problem",
 }  # fmt: skip

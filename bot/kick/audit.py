@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..slack_limits import (
@@ -22,7 +22,9 @@ from ..slack_limits import (
     clip_mrkdwn,
     listing,
 )
-from .cases import Case, Status
+from .banning import REPLACES, room_text, utc_text
+from .bans import describe_length
+from .cases import Action, Case, Status
 
 _SLACK_ID = re.compile(r"[A-Z0-9]{2,32}")
 _SHOWN_COMMAND_CHARS = 300
@@ -68,6 +70,27 @@ def slack_time(at: datetime) -> str:
     return f"<!date^{int(utc.timestamp())}^{{date_num}} {{time_secs}}|{utc:%Y-%m-%d %H:%M:%S} UTC>"
 
 
+def slack_date(at: datetime) -> str:
+    """A date and time to the minute in each reader's own time zone (`Dec 4th at 5:00 PM`), with a UTC fallback."""
+    utc = at.astimezone(timezone.utc)
+    return f"<!date^{int(utc.timestamp())}^{{date_short_pretty}} at {{time}}|{utc_text(utc)}>"
+
+
+def kind(case: Case) -> str:
+    """What the case does, as its audit post names it: `Kick`, `Ban`, `Timeout (1 hour)`, `Unban`, `Timeout ended`."""
+    if case.action is Action.BAN:
+        if case.banned_until is None:
+            return "Ban"
+        length = timedelta(seconds=round((case.banned_until - case.created_at).total_seconds()))
+        return f"Timeout ({describe_length(length)})" if length.total_seconds() > 0 else "Timeout"
+    return {Action.KICK: "Kick", Action.UNBAN: "Unban", Action.BAN_ENDED: "Timeout ended"}[case.action]
+
+
+def until(case: Case) -> str:
+    """How long a ban case keeps its viewers out: `permanently` or `until <date>` (mrkdwn)."""
+    return "permanently" if case.banned_until is None else f"until {slack_date(case.banned_until)}"
+
+
 AUDIT_EVENT = "ivs_kick_case"
 
 
@@ -85,10 +108,58 @@ class AuditRecord:
         return {"event_type": AUDIT_EVENT, "event_payload": payload}
 
 
+def _ban_headline(case: Case, title: str, users: str) -> str:
+    n, what, held = len(case.targets), kind(case), until(case)
+    kicked = sum(1 for t in case.targets if t.result == "kicked")
+    banned = f"{users} banned {held}" if n == 1 else f"all {n} viewers banned {held}"
+    if case.status is Status.KICKED:
+        return f":no_entry_sign: {title} · {what}*: " + (
+            f"{users} disconnected and banned {held}" if n == 1 else f"all {n} viewers disconnected and banned {held}"
+        )
+    if case.status is Status.DONE:
+        return f":no_entry_sign: {title} · {what}*: {banned}; no room was known to disconnect from"
+    if case.status is Status.PARTIAL:
+        return f":warning: {title} · {what}*: {banned}; {kicked} of {n} disconnected"
+    if case.status is Status.FAILED:
+        result = f" ({escape_mrkdwn(case.targets[0].result or 'failed')})" if n == 1 else ""
+        return f":warning: {title} · {what}, not disconnected*{result}: {banned}, but IVS Chat did not disconnect " + (
+            "them" if n == 1 else "any of them"
+        )
+    return _attempt_headline(case, title, what, users, "banned")
+
+
+def _unban_headline(case: Case, title: str, users: str) -> str:
+    what, room = kind(case), escape_mrkdwn(room_text(case.room_arn or ""))
+    if case.status is Status.DONE:
+        icon = ":unlock:" if case.action is Action.UNBAN else ":hourglass_flowing_sand:"
+        return f"{icon} {title} · {what}*: {users} may chat again in {room}"
+    if case.status is Status.FAILED:
+        result = escape_mrkdwn(case.targets[0].result if case.targets and case.targets[0].result else "failed")
+        return f":x: {title} · Unban failed* ({result}): {users} had no ban in force in {room}"
+    return _attempt_headline(case, title, what, users, "unbanned")
+
+
+def _attempt_headline(case: Case, title: str, what: str, users: str, done: str) -> str:
+    """The headlines every kind shares: refused, invalid, interrupted, in progress; `done` is what the kind does
+    to a viewer (`disconnected`, `banned`, `unbanned`)."""
+    if case.status is Status.REFUSED:
+        return f":no_entry: {title} · {what} refused*: {users} not {done}"
+    if case.status is Status.INVALID:
+        return f":warning: {title} · Invalid {what.split(' (')[0].lower()} request*: nothing was done"
+    if case.status is Status.INTERRUPTED:
+        unknown = "Outcome unknown" if case.action is Action.KICK else f"{what}: outcome unknown"
+        return f":grey_question: {title} · {unknown}*: {users} may or may not have been {done}"
+    return f":hourglass: {title} · {what} in progress*: {users}"
+
+
 def headline(case: Case) -> str:
     n, users = len(case.targets), listing(case.user_ids, HEADLINE_USERS, code_span) or "nobody"
     kicked = sum(1 for t in case.targets if t.result == "kicked")
     title = f"*Case #{case.number}"
+    if case.action is Action.BAN:
+        return _ban_headline(case, title, users)
+    if case.action is not Action.KICK:
+        return _unban_headline(case, title, users)
     if case.status is Status.KICKED:
         return f":white_check_mark: {title} · Kicked* " + (f"{users} from IVS Chat" if n == 1 else f"all {n} viewers")
     if case.status is Status.PARTIAL:
@@ -98,13 +169,7 @@ def headline(case: Case) -> str:
             result = escape_mrkdwn(case.targets[0].result or "failed")
             return f":x: {title} · Kick failed* ({result}): {users} not disconnected"
         return f":x: {title} · Kick failed*: none of the {n} viewers disconnected"
-    if case.status is Status.REFUSED:
-        return f":no_entry: {title} · Kick refused*: {users} not disconnected"
-    if case.status is Status.INVALID:
-        return f":warning: {title} · Invalid kick request*: nothing was done"
-    if case.status is Status.INTERRUPTED:
-        return f":grey_question: {title} · Outcome unknown*: {users} may or may not have been disconnected"
-    return f":hourglass: {title} · Kick in progress*: {users}"
+    return _attempt_headline(case, title, "Kick", users, "disconnected")
 
 
 # A reason is at most 256 characters, but up to five times that escaped (`&` is `&amp;`): with the reason it
@@ -123,10 +188,17 @@ def _reason(case: Case) -> str:
 
 def _detail(case: Case) -> str:
     """What AWS (or the bot) said: each distinct message once, so 200 identical failures are one line. In a raid
-    only the problems are told (the result sections list who was kicked); what does not fit in a context
-    element ends "… and N more"."""
-    told = [t for t in case.targets if len(case.targets) == 1 or t.result != "kicked"]
+    only the problems (and the earlier bans a ban replaced) are told (the result sections list who was kicked);
+    what does not fit in a context element ends "… and N more". A ban's own detail (the rooms a ban on every room
+    disconnected from) comes first."""
+    told = [
+        t
+        for t in case.targets
+        if len(case.targets) == 1 or t.result != "kicked" or (t.message and REPLACES in t.message)
+    ]
     messages = [m for m in dict.fromkeys(t.message for t in told if t.message) if m]
+    if case.action is Action.BAN and case.detail and case.status is not Status.REFUSED:
+        messages.insert(0, case.detail)
     messages = messages or ([case.detail] if case.detail else [])
     return listing(messages, CONTEXT_TEXT, escape_mrkdwn, separator=" ") or "-"
 
@@ -137,9 +209,13 @@ def _fields(case: Case) -> list[str]:
         fields.append(f"*IVS user ID*\n{code_span(case.user_ids[0])}")
     elif case.user_ids:
         fields.append(f"*Viewers*\n{len(case.user_ids)}")
+    if case.action is not Action.KICK:
+        fields.append(f"*Action*\n{kind(case)}" + _ban_term(case))
     if case.room_arn:
         room = f"{escape_mrkdwn(case.room_name)}\n" if case.room_name else ""
-        fields += [f"*Room*\n{room}{escape_mrkdwn(case.room_arn)}", f"*Region*\n{escape_mrkdwn(case.region or '')}"]
+        fields.append(f"*Room*\n{room}{escape_mrkdwn(room_text(case.room_arn))}")
+        if case.region:
+            fields.append(f"*Region*\n{escape_mrkdwn(case.region)}")
     if case.status is not Status.INVALID:
         fields.append(f"*Reason*\n{_reason(case)}")
     fields += [f"*When*\n{slack_time(case.created_at)}", f"*Invoked in*\n{mention_channel(case.channel_id)}"]
@@ -150,6 +226,15 @@ def _fields(case: Case) -> list[str]:
         typed += "…" if len(case.command_text) > _SHOWN_COMMAND_CHARS else ""
         fields.append(f"*Command*\n/ivs-kick {escape_mrkdwn(typed)}")
     return fields
+
+
+def _ban_term(case: Case) -> str:
+    """The end a case sets or marks, on the line after its kind."""
+    if case.action is Action.BAN:
+        return f"\n{until(case)}"
+    if case.action is Action.BAN_ENDED and case.banned_until:
+        return f"\nended {slack_date(case.banned_until)}"
+    return ""
 
 
 def _result_sections(case: Case) -> list[str]:
@@ -212,7 +297,7 @@ def audit_record(case: Case) -> AuditRecord:
     reason = clip_mrkdwn(escape_mrkdwn(case.reason), SHOWN_REASON) if case.reason else "none"
     text = f"{title.replace('*', '')} by {mention_user(case.moderator_id)}"
     if case.room_arn:
-        text += f" in {escape_mrkdwn(case.room_arn)}"
+        text += f" in {escape_mrkdwn(room_text(case.room_arn))}"
     if case.status is not Status.INVALID:
         text += f"; reason: {reason}"
     if len(case.request_ids) == 1:

@@ -1,4 +1,5 @@
-"""One kick attempt on record from start to finish: open the case, authorize, DisconnectUser, record the outcome.
+"""One attempt on record from start to finish: open the case, authorize, act (DisconnectUser for a kick; the ban
+records, then DisconnectUser, for a ban; the end of a ban for an unban), record the outcome.
 
 The case is opened before Slack is told the submission was accepted, so an accepted kick cannot be lost.
 """
@@ -8,11 +9,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .cases import Case, CaseStore, NewCase, Status, Target
+from .banning import ban_status, disconnect_in, every_room_detail, unban_result, with_replacements, write_bans
+from .bans import ALL_ROOMS
+from .cases import Action, Case, CaseStore, NewCase, Status, Target
 from .flood import FLOOD_PRONE
 from .ivs import IvsChatGateway, Outcome, role_session_name
 from .moderators import ModeratorDirectory, Standing, Verdict
@@ -44,6 +47,8 @@ class Attempt:
     room_name: str | None = None
     submission_key: str | None = None
     command_text: str | None = None
+    action: Action = Action.KICK
+    banned_until: datetime | None = None  # a timeout's end (Action.BAN); None for a permanent ban
 
 
 def refusal_message(verdict: Verdict) -> str:
@@ -75,6 +80,8 @@ def _new_case(attempt: Attempt, status: Status, detail: str | None = None) -> Ne
         command_text=attempt.command_text,
         submission_key=attempt.submission_key,
         audit_due_at=audit_due(status, attempt.at),
+        action=attempt.action,
+        banned_until=attempt.banned_until,
     )
 
 
@@ -108,6 +115,33 @@ def settle_invalid(store: CaseStore, case: Case, problem: str) -> Case:
     return store.record_outcome(case.number, Status.INVALID, case.targets, problem, audit_due(Status.INVALID, done))
 
 
+def _refused(attempt: Attempt, verdict: Verdict) -> tuple[Status, str | None, list[Target]]:
+    return Status.REFUSED, refusal_message(verdict), [Target(user, "refused") for user in attempt.user_ids]
+
+
+def _kick(
+    attempt: Attempt, gateway: IvsChatGateway, progress: Callable[[int], None] | None
+) -> tuple[Status, str | None, list[Target]]:
+    assert attempt.room_arn is not None
+    session = role_session_name(attempt.team_id, attempt.moderator_id)
+    outcomes = gateway.disconnect_all(attempt.room_arn, attempt.user_ids, attempt.reason, session, progress)
+    targets = [Target(u, o.result.value, o.message, o.request_id) for u, o in zip(attempt.user_ids, outcomes)]
+    return overall(outcomes), None, targets
+
+
+def _ban(
+    case: Case, attempt: Attempt, gateway: IvsChatGateway, store: CaseStore, rooms: Sequence[str],
+    progress: Callable[[int], None] | None,
+) -> tuple[Status, str | None, list[Target]]:  # fmt: skip
+    """The ban records first, so the viewers are kept out whatever DisconnectUser answers; then the disconnects."""
+    assert attempt.room_arn is not None
+    replaced = write_bans(store, case, attempt.room_arn, attempt.banned_until)
+    session = role_session_name(attempt.team_id, attempt.moderator_id)
+    targets = disconnect_in(gateway, rooms, attempt.user_ids, attempt.reason, session, progress)
+    detail = every_room_detail(rooms) if attempt.room_arn == ALL_ROOMS else None
+    return ban_status(targets), detail, with_replacements(targets, replaced)
+
+
 def carry_out(
     case: Case,
     attempt: Attempt,
@@ -115,25 +149,52 @@ def carry_out(
     gateway: IvsChatGateway,
     store: CaseStore,
     progress: Callable[[int], None] | None = None,
+    rooms: Sequence[str] | None = None,
 ) -> Case:
-    """Authorize and kick for an opened case, then record the outcome on it."""
+    """Authorize and act for an opened kick or ban case, then record the outcome on it. `rooms`: where a ban on
+    every room disconnects (the rooms the bot knows); otherwise the attempt's room."""
     assert attempt.room_arn is not None, "a room must be resolved before a kick is carried out"
     started = time.monotonic()
     verdict = moderators.check_decisive(attempt.moderator_id, wait=SUBMIT_ROLE_WAIT_SECONDS)
     if not verdict.allowed:
-        status, detail = Status.REFUSED, refusal_message(verdict)
-        targets = [Target(user, "refused") for user in attempt.user_ids]
+        status, detail, targets = _refused(attempt, verdict)
+    elif attempt.action is Action.BAN:
+        where = [attempt.room_arn] if rooms is None else rooms
+        status, detail, targets = _ban(case, attempt, gateway, store, where, progress)
     else:
-        session = role_session_name(attempt.team_id, attempt.moderator_id)
-        outcomes = gateway.disconnect_all(attempt.room_arn, attempt.user_ids, attempt.reason, session, progress)
-        status, detail = overall(outcomes), None
-        targets = [Target(u, o.result.value, o.message, o.request_id) for u, o in zip(attempt.user_ids, outcomes)]
+        status, detail, targets = _kick(attempt, gateway, progress)
     done = datetime.now(attempt.at.tzinfo)
     room = None if case.room_arn == attempt.room_arn else (attempt.room_arn, attempt.room_name)
     case = store.record_outcome(case.number, status, targets, detail, audit_due(status, done), room)
+    _log(attempt, case, started)
+    return case
+
+
+def carry_out_unban(case: Case, attempt: Attempt, moderators: ModeratorDirectory, store: CaseStore) -> Case:
+    """Authorize and end the ban of the attempt's one user in its room, for an opened unban case: DONE with the ban
+    it ended, FAILED (still on record) when none was in force, REFUSED for someone who is not a moderator."""
+    assert attempt.room_arn is not None, "a room must be resolved before an unban is carried out"
+    started = time.monotonic()
+    verdict = moderators.check_decisive(attempt.moderator_id, wait=SUBMIT_ROLE_WAIT_SECONDS)
+    if not verdict.allowed:
+        status, detail, targets = _refused(attempt, verdict)
+    else:
+        now = datetime.now(attempt.at.tzinfo)
+        status, target = unban_result(store, attempt.room_arn, attempt.user_ids[0], now, attempt.moderator_id)
+        detail, targets = None, [target]
+    done = datetime.now(attempt.at.tzinfo)
+    room = None if case.room_arn == attempt.room_arn else (attempt.room_arn, attempt.room_name)
+    case = store.record_outcome(case.number, status, targets, detail, audit_due(status, done), room)
+    _log(attempt, case, started)
+    return case
+
+
+def _log(attempt: Attempt, case: Case, started: float) -> None:
+    """One line per attempt carried out: `kick`, `ban` or `unban`."""
+    targets = case.targets
     results = Counter(t.result for t in targets)
     log.info(
-        "kick",
+        attempt.action.value,
         extra={
             "fields": {
                 "case": case.number,
@@ -142,8 +203,8 @@ def carry_out(
                 "users": len(targets),
                 "result": targets[0].result if len(targets) == 1 else dict(results),
                 "aws_request_id": targets[0].request_id if len(targets) == 1 else None,
+                "banned_until": attempt.banned_until.isoformat() if attempt.banned_until else None,
                 "ms": round((time.monotonic() - started) * 1000, 1),
             }
         },
     )
-    return case

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from botocore.loaders import Loader
 
+from .bans import ALL_ROOMS, Term
 from .markup import first_lone_surrogate
 from .regions import has_ivschat, ivschat_regions_text
 
@@ -217,8 +218,13 @@ def validate_reason(value: str | None) -> str | None:
     return value
 
 
-def validate_room_reference(value: str) -> str:
-    """A room ARN (checked against the model) or a name, ID or alias, which is resolved later."""
+def validate_room_reference(value: str, *, every_room: bool = False) -> str:
+    """A room ARN (checked against the model) or a name, ID or alias, which is resolved later; with `every_room`
+    also ALL_ROOMS (`*`), which only bans, timeouts, unbans and the ban list accept."""
+    if value == ALL_ROOMS:
+        if every_room:
+            return value
+        raise InvalidField("room", ONE_ROOM)
     _check_unicode("room", "Room", value)
     if value.lower().startswith("arn:"):
         return validate_room(value)
@@ -245,15 +251,42 @@ def validate_users(values: Iterable[str]) -> tuple[str, ...]:
     return users
 
 
+ONE_ROOM = (
+    "Room must be one room for a kick: * (every room) is for ban, timeout, unban and bans, since a kick disconnects "
+    "from one room; got \u201c*\u201d."
+)
+
+
 @dataclass(frozen=True)
 class KickOrder:
-    """What a moderator asked for: one room (as typed: ARN, ID, name or alias), one or more users, one reason."""
+    """What a moderator asked for: one room (as typed: ARN, ID, name or alias; for a ban also ALL_ROOMS), one or
+    more users, one reason, and for a ban how long it holds (`term`; None: a kick only)."""
 
     room: str
     user_ids: tuple[str, ...]
     reason: str | None = None
+    term: Term | None = None
 
 
-def kick_order(room: str, users: Iterable[str], reason: str | None) -> KickOrder:
+def kick_order(room: str, users: Iterable[str], reason: str | None, term: Term | None = None) -> KickOrder:
     """Build an order, raising InvalidField for the first field that breaks a rule."""
-    return KickOrder(validate_room_reference(room), validate_users(users), validate_reason(reason))
+    room = validate_room_reference(room, every_room=term is not None)
+    return KickOrder(room, validate_users(users), validate_reason(reason), term)
+
+
+@dataclass(frozen=True)
+class UnbanOrder:
+    """End the ban of one viewer in one room (as typed, or ALL_ROOMS) before it runs out."""
+
+    room: str
+    user_id: str
+    reason: str | None = None
+
+
+def unban_order(room: str, users: Iterable[str], reason: str | None) -> UnbanOrder:
+    """Build an unban, raising InvalidField for the first field that breaks a rule: it names exactly one viewer."""
+    room = validate_room_reference(room, every_room=True)
+    ids = validate_users(users)
+    if len(ids) > 1:
+        raise InvalidField("user", f"Unban takes one user ID at a time; got {len(ids)}: {shown(', '.join(ids))}.")
+    return UnbanOrder(room, ids[0], validate_reason(reason))

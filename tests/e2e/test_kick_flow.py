@@ -14,7 +14,9 @@ def test_happy_path(bot):
     assert kick.command_ack is None  # acked with no text: the modal is the answer
     assert kick.view["title"]["text"] == "Kick from IVS Chat" and kick.view["submit"]["text"] == "Kick"
     shown = repr(kick.view["blocks"])
-    assert ROOM in shown and "viewer42" in shown and "kick, not a ban" in shown
+    assert ROOM in shown and "viewer42" in shown and "No, kick only* disconnects the viewer" in shown
+    [ban] = [b for b in kick.view["blocks"] if b.get("block_id") == "ban"]
+    assert ban["label"]["text"] == "Ban" and ban["element"]["initial_option"]["text"]["text"] == "No, kick only"
     assert kick.submit_ack is None  # the modal closes
 
     [call] = bot.ivs.disconnects()

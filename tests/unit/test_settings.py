@@ -94,3 +94,17 @@ def test_real_token_shapes_are_accepted():
 def test_the_example_ids_of_the_docs_are_refused_naming_the_variable(name, value):
     found = problems(BASE | {name: value})
     assert len(found) == 1 and found[0].startswith(f"{name} has {value.split(',')[-1]}, the example ID")
+
+
+def test_the_shortest_timeout_is_a_duration_from_one_second_to_ninety_days():
+    from datetime import timedelta
+
+    assert load_settings(BASE).shortest_timeout == timedelta(minutes=1)
+    assert load_settings(BASE | {"IVS_KICK_SHORTEST_TIMEOUT": "5s"}).shortest_timeout == timedelta(seconds=5)
+    assert load_settings(BASE | {"IVS_KICK_SHORTEST_TIMEOUT": "90d"}).shortest_timeout == timedelta(days=90)
+    for bad in ("0s", "91d", "5", "1.5m", "soon"):
+        [found] = problems(BASE | {"IVS_KICK_SHORTEST_TIMEOUT": bad})
+        assert found == (
+            "IVS_KICK_SHORTEST_TIMEOUT must be a duration like 1m or 5s (a number followed by s, m, h, d or w), "
+            f"from 1 second to 90 days; got {bad!r}."
+        )

@@ -13,6 +13,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -21,13 +22,24 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from ...ban_messages import unban_modal
 from ...delivery import reply_privately, slack_error
 from ...kick.audit import escape_mrkdwn
-from ...kick.cases import Case
-from ...kick.command import CaseQuery, FormRequest, Help, HistoryQuery, ParseError, command_as_typed, parse_command
-from ...kick.flow import Attempt, record_invalid, record_refusal, refusal_message
+from ...kick.bans import ALL_ROOMS
+from ...kick.cases import Action, Case
+from ...kick.command import (
+    BansQuery,
+    CaseQuery,
+    FormRequest,
+    Help,
+    HistoryQuery,
+    ParseError,
+    command_as_typed,
+    parse_command,
+)
+from ...kick.flow import Attempt, record_invalid, refusal_message
 from ...kick.moderators import Standing
-from ...kick.request import KickOrder
+from ...kick.request import KickOrder, UnbanOrder
 from ...kick.rooms import Found, Room
 from ...messages import (
     DRAFT_LIFETIME,
@@ -36,7 +48,6 @@ from ...messages import (
     history_message,
     kick_form,
     kick_modal,
-    moderator_reply,
     notice_modal,
     on_record,
     permalink,
@@ -44,12 +55,17 @@ from ...messages import (
     room_problem,
     usage,
 )
+from ..confirmations import open_confirmation, refuse
 from ..services import Services
+from .bans import list_bans
+
+Order = KickOrder | UnbanOrder
+# Builds a confirmation for a room once it is known (None: still being looked up).
+BuildModal = Callable[[Room | None, ModalContext], dict[str, Any]]
 
 COMMAND = "/ivs-kick"
 # Looking back answers through the response URL, not a trigger, so it can wait longer for Slack.
 LOOK_BACK_ROLE_WAIT_SECONDS = 10.0
-KICK_FIELDS = {"room", "user", "reason"}
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +80,13 @@ class IvsKickCommand:
 
     def __call__(self, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         started = time.monotonic()
-        parsed = parse_command(command.get("text", ""))
+        parsed = parse_command(command.get("text", ""), self._services.settings.shortest_timeout)
         if isinstance(parsed, Help):
             ack(text=usage(), response_type="ephemeral")
             result = "help"
         elif isinstance(parsed, ParseError):
-            if parsed.field in KICK_FIELDS:  # a kick that cannot be carried out as typed: a case, written first
-                case = self._record_invalid(command, None, parsed.message)
+            if parsed.action is not None:  # an attempt that cannot be carried out as typed: a case, written first
+                case = self._record_invalid(command, None, parsed.message, parsed.action)
                 note = on_record(self._services.settings.audit_channel)
                 text = problem(f"Case #{case.number}: {parsed.message}", note)
             else:
@@ -80,9 +96,15 @@ class IvsKickCommand:
         elif isinstance(parsed, (HistoryQuery, CaseQuery)):
             ack()
             result = self._look_back(parsed, command)
+        elif isinstance(parsed, BansQuery):
+            ack()
+            result = list_bans(self._services, parsed, command, LOOK_BACK_ROLE_WAIT_SECONDS)
         elif isinstance(parsed, FormRequest):
             ack()
             result = self._form(parsed, command, client)
+        elif isinstance(parsed, UnbanOrder):
+            ack()
+            result = self._confirm_unban(parsed, command, client)
         else:
             ack()
             result = self._confirm(parsed, command, client)
@@ -98,21 +120,34 @@ class IvsKickCommand:
             },
         )
 
-    def _attempt(self, command: dict[str, Any], order: KickOrder | None, room: Room | None) -> Attempt:
+    def _attempt(
+        self, command: dict[str, Any], order: Order | None, room: Room | None, action: Action = Action.KICK
+    ) -> Attempt:
+        at, term, users = _now(), None, ()
+        if isinstance(order, UnbanOrder):
+            action, users = Action.UNBAN, (order.user_id,)
+        elif order is not None:
+            term, users = order.term, order.user_ids
+            action = Action.KICK if term is None else Action.BAN
+        every = order is not None and order.room == ALL_ROOMS
         return Attempt(
-            room_arn=room.arn if room else None,
+            room_arn=room.arn if room else ALL_ROOMS if every else None,
             room_name=room.name if room else None,
-            user_ids=order.user_ids if order else (),
+            user_ids=users,
             reason=order.reason if order else None,
             moderator_id=command.get("user_id", ""),
             team_id=command.get("team_id"),
             channel_id=command.get("channel_id"),
-            at=_now(),
+            at=at,
             command_text=command_as_typed(command.get("text", "")),
+            action=action,
+            banned_until=term.until(at) if term else None,
         )
 
-    def _record_invalid(self, command: dict[str, Any], order: KickOrder | None, why: str) -> Case:
-        case = record_invalid(self._services.store, self._attempt(command, order, None), why)
+    def _record_invalid(
+        self, command: dict[str, Any], order: Order | None, why: str, action: Action = Action.KICK
+    ) -> Case:
+        case = record_invalid(self._services.store, self._attempt(command, order, None, action), why)
         self._services.outbox.deliver(case)  # hands it to the outbox's thread
         return case
 
@@ -154,47 +189,66 @@ class IvsKickCommand:
             return "form_failed"
         return "form_opened"
 
-    def _confirm(self, order: KickOrder, command: dict[str, Any], client: WebClient) -> str:
-        services, response_url = self._services, command.get("response_url")
-        verdict = services.moderators.check_before_modal(command.get("user_id", ""))
-        room = services.rooms.known(order.room)
-        if verdict.refused:
-            case = record_refusal(services.store, self._attempt(command, order, room), verdict)
-            services.outbox.deliver(case)  # hands it to the outbox's thread: a burst never holds listener threads
-            reply_privately(response_url, moderator_reply(case, services.settings.audit_channel, None))
-            return f"refused_{verdict.standing.value}"
-        context = ModalContext(
-            order.room, room.arn if room else None, room.name if room else None, order.user_ids,
-            command.get("channel_id"), response_url,
+    def _known(self, reference: str) -> Room | None:
+        """The room if it can be told without AWS; None for every room (`*`) or one still to be looked up."""
+        return None if reference == ALL_ROOMS else self._services.rooms.known(reference)
+
+    @staticmethod
+    def _context(order: Order, room: Room | None, users: tuple[str, ...], command: dict[str, Any]) -> ModalContext:
+        arn = room.arn if room else ALL_ROOMS if order.room == ALL_ROOMS else None
+        return ModalContext(
+            order.room, arn, room.name if room else None, users, command.get("channel_id"),
+            command.get("response_url"), count=len(users),
         )  # fmt: skip
+
+    def _confirm(self, order: KickOrder, command: dict[str, Any], client: WebClient) -> str:
+        services = self._services
+        verdict = services.moderators.check_before_modal(command.get("user_id", ""))
+        room = self._known(order.room)
+        if verdict.refused:
+            refuse(services, self._attempt(command, order, room), verdict, command.get("response_url"))
+            return f"refused_{verdict.standing.value}"
+        context = self._context(order, room, order.user_ids, command)
         if not context.fits():  # a raid's list: keep it in the store, carry only its key
             key = uuid.uuid4().hex
             services.store.save_draft(key, json.dumps(order.user_ids), _now() + DRAFT_LIFETIME)
             context = replace(context, users=(), draft=key)
         unconfirmed = verdict.standing is Standing.UNKNOWN
-        try:
-            opened = client.views_open(
-                trigger_id=command.get("trigger_id"),
-                view=kick_modal(order, room, context, role_unconfirmed=unconfirmed),
-            )
-        except (SlackClientError, OSError) as error:
-            code = slack_error(error)
-            log.error("views.open failed", extra={"fields": {"error": code}})
-            reply_privately(
-                response_url,
-                f":warning: The confirmation dialog could not be opened (Slack said {code}). "
-                "Nothing was done; run the command again.",
-            )
-            return "modal_failed"
-        if room is None or room.name is None:  # ask AWS without holding a listener thread through a slow answer
-            services.background.submit(
-                self._fill_in_room, order, room, context, opened["view"], client, command, unconfirmed
-            )
-        return "modal_opened" if verdict.allowed else "modal_opened_role_unconfirmed"
+
+        def build(shown: Room | None, context: ModalContext) -> dict[str, Any]:
+            return kick_modal(order, shown, context, role_unconfirmed=unconfirmed)
+
+        opened = self._open(order, room, context, build, command, client)
+        return "modal_failed" if not opened else "modal_opened" if verdict.allowed else "modal_opened_role_unconfirmed"
+
+    def _confirm_unban(self, order: UnbanOrder, command: dict[str, Any], client: WebClient) -> str:
+        verdict = self._services.moderators.check_before_modal(command.get("user_id", ""))
+        room = self._known(order.room)
+        if verdict.refused:
+            refuse(self._services, self._attempt(command, order, room), verdict, command.get("response_url"))
+            return f"unban_refused_{verdict.standing.value}"
+        context = self._context(order, room, (order.user_id,), command)
+
+        def build(shown: Room | None, context: ModalContext) -> dict[str, Any]:
+            return unban_modal(order, shown, context)
+
+        return "unban_modal_opened" if self._open(order, room, context, build, command, client) else "modal_failed"
+
+    def _open(
+        self, order: Order, room: Room | None, context: ModalContext, build: BuildModal, command: dict[str, Any],
+        client: WebClient,
+    ) -> bool:  # fmt: skip
+        """Open the confirmation, then look its room up in the background if AWS must be asked."""
+        opened = open_confirmation(client, command.get("trigger_id"), build(room, context), command.get("response_url"))
+        if opened is None:
+            return False
+        if order.room != ALL_ROOMS and (room is None or room.name is None):  # ask AWS without holding this thread
+            self._services.background.submit(self._fill_in_room, order, room, context, opened, client, command, build)
+        return True
 
     def _fill_in_room(
-        self, order: KickOrder, shown: Room | None, context: ModalContext, view: dict[str, Any], client: WebClient,
-        command: dict[str, Any], unconfirmed: bool,
+        self, order: Order, shown: Room | None, context: ModalContext, view: dict[str, Any], client: WebClient,
+        command: dict[str, Any], build: BuildModal,
     ) -> None:  # fmt: skip
         """After the modal is open: ask AWS about the room, and show its name, or why it cannot be used."""
         resolution = self._services.rooms.resolve(order.room)
@@ -202,7 +256,7 @@ class IvsKickCommand:
             room = resolution.room
             if shown and room.arn == shown.arn and not room.name:
                 return  # nothing more to show (unnamed, or the name cannot be read): spare Slack the update
-            update = kick_modal(order, room, context.with_room(room), role_unconfirmed=unconfirmed)
+            update = build(room, context.with_room(room))
         else:
             why = room_problem(resolution)
             update = notice_modal(why)

@@ -1,4 +1,5 @@
-"""The no-arguments form's Kick button: the form is its own confirmation, so validate every field, then kick."""
+"""The no-arguments form's Kick (Ban, Time out) button: the form is its own confirmation, so validate every field,
+then kick or ban."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack
 from slack_sdk import WebClient
 
+from ...ban_select import BAN_BLOCK, chosen_value, term_of
 from ...kick.request import InvalidField, validate_reason, validate_room_reference, validate_users
 from ...messages import REASON_BLOCK, ROOM_BLOCK, USERS_BLOCK, ModalContext, form_values
 from ..services import Services
@@ -28,6 +30,7 @@ class KickFormSubmission:
             (ROOM_BLOCK, lambda: validate_room_reference(room_value or "")),
             (USERS_BLOCK, lambda: validate_users(_SEPARATORS.split(users_text))),
             (REASON_BLOCK, lambda: validate_reason(reason_text)),
+            (BAN_BLOCK, lambda: term_of(chosen_value(view), self._services.settings.shortest_timeout)),
         )
         values: dict[str, Any] = {}
         for block, check in checks:
@@ -44,7 +47,7 @@ class KickFormSubmission:
         if room:
             context = context.with_room(room)
         accepted = accept_submission(
-            self._services, ack, context, values[USERS_BLOCK], values[REASON_BLOCK], body, view
+            self._services, ack, context, values[USERS_BLOCK], values[REASON_BLOCK], body, view, values[BAN_BLOCK]
         )
         if accepted:
             kick_and_report(self._services, *accepted, context, client)

@@ -103,12 +103,19 @@ def test_a_huge_paste_is_shown_shortened_in_the_message():
 
 
 @settings(max_examples=400)
-@given(st.one_of(st.text(), st.text().map(lambda t: "history " + t), st.text().map(lambda t: "case " + t)))
+@given(
+    st.one_of(
+        st.text(), *(st.text().map(lambda t, k=k: f"{k} " + t) for k in ("history", "case", "ban", "timeout", "unban"))
+    )
+)
 def test_any_text_parses_to_one_of_the_results(text):
-    from bot.kick.command import CaseQuery, FormRequest, HistoryQuery
+    from bot.kick.command import BansQuery, CaseQuery, FormRequest, HistoryQuery
+    from bot.kick.request import UnbanOrder
 
     parsed = parse_command(text)
-    assert isinstance(parsed, (KickOrder, Help, ParseError, HistoryQuery, CaseQuery, FormRequest))
+    assert isinstance(
+        parsed, (KickOrder, UnbanOrder, Help, ParseError, HistoryQuery, CaseQuery, BansQuery, FormRequest)
+    )
     if isinstance(parsed, KickOrder):
         assert 1 <= len(parsed.user_ids) <= 500 and all(1 <= len(u) <= 128 for u in parsed.user_ids)
         assert parsed.reason is None or 1 <= len(parsed.reason) <= 256
@@ -297,3 +304,56 @@ def test_a_lone_surrogate_in_a_modal_field_is_refused_naming_the_field():
         with pytest.raises(InvalidField) as refused:
             check()
         assert refused.value.field == field and "lone surrogate" in refused.value.message
+
+
+def test_ban_and_timeout_are_kick_orders_with_a_term():
+    from datetime import timedelta
+
+    from bot.kick.bans import PERMANENT, Term
+
+    assert parse_command(f"ban {ROOM} troll_42 slurs") == KickOrder(ROOM, ("troll_42",), "slurs", PERMANENT)
+    assert parse_command("BAN * raider1, raider2 raid") == KickOrder("*", ("raider1", "raider2"), "raid", PERMANENT)
+    assert parse_command('timeout main-stage troll_42 90m "spam"') == KickOrder(
+        "main-stage", ("troll_42",), "spam", Term(timedelta(minutes=90))
+    )
+    assert parse_command("timeout * a,b, c 2w").term == Term(timedelta(weeks=2))
+    assert parse_command(f"timeout {ROOM} troll_42 5s", shortest=timedelta(seconds=5)).term == Term(
+        timedelta(seconds=5)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "message"),
+    [
+        (f"timeout {ROOM} troll_42", "duration", "Duration is missing: give a number followed by m, h, d or w (90m, "
+         "1h, 7d, 2w), from 1 minute to 90 days after the user IDs, as in /ivs-kick timeout <room> "
+         "<user-id>[,<user-id>…] <duration> [reason]."),
+        (f"timeout {ROOM} troll_42 soon", "duration", "Duration must be a number followed by m, h, d or w"),
+        (f"timeout {ROOM} troll_42 30s", "duration", "Duration must be from 1 minute to 90 days; got “30s”."),
+        ("ban", "room", "Room and user ID are missing: /ivs-kick ban <room> <user-id>[,<user-id>…] [reason]"),
+        (f"ban {ROOM}", "user", "User ID is missing"),
+        (f"unban {ROOM} a,b", "user", "Unban takes one user ID at a time; got 2: “a, b”."),
+        ("ban main/stage troll", "room", "Room must be a room ARN such as"),
+        ("* troll_42", "room", "Room must be one room for a kick: * (every room) is for ban, timeout, unban and bans"),
+    ],
+)  # fmt: skip
+def test_ban_timeout_and_unban_problems_name_the_field_and_are_attempts_on_record(text, field, message):
+    from bot.kick.cases import Action
+
+    parsed = parse_command(text)
+    assert isinstance(parsed, ParseError) and (parsed.field, parsed.message[: len(message)]) == (field, message)
+    assert parsed.action is (Action.UNBAN if text.startswith("unban") else Action.KICK if "*" in text[:1]
+                             else Action.BAN)  # fmt: skip
+
+
+def test_unban_takes_one_user_and_bans_an_optional_room():
+    from bot.kick.command import BansQuery, HistoryQuery
+    from bot.kick.request import UnbanOrder
+
+    assert parse_command(f"unban {ROOM} troll_42 appealed") == UnbanOrder(ROOM, "troll_42", "appealed")
+    assert parse_command("unban * troll_42") == UnbanOrder("*", "troll_42", None)
+    assert parse_command("bans") == BansQuery() and parse_command("bans *") == BansQuery("*")
+    assert parse_command("bans main-stage") == BansQuery("main-stage")
+    refused = parse_command("bans main-stage extra")
+    assert isinstance(refused, ParseError) and refused.action is None  # a look-up, not an attempt
+    assert parse_command("history *") == HistoryQuery(None, "*", 10)
