@@ -10,7 +10,8 @@ from .kick.audit import code_span, escape_mrkdwn, mention_user, slack_date
 from .kick.bans import ALL_ROOMS, Ban
 from .kick.request import UnbanOrder
 from .kick.rooms import Room
-from .messages import LINE_REASON, ModalContext, modal, reason_block, room_text
+from .look_back import LINE_REASON
+from .messages import ModalContext, modal, reason_block, room_text
 from .slack_limits import ELLIPSIS, MESSAGE_BLOCKS, MESSAGE_TEXT, clip_mrkdwn
 
 UNBAN_CALLBACK_ID = "ivs_kick_unban"

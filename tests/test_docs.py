@@ -118,6 +118,7 @@ def test_the_dynamodb_policy_names_every_action_the_store_calls():
 SPEAKING_MODULES = (
     "bot/__main__.py", "bot/startup.py", "bot/settings.py", "bot/cli.py", "bot/store/__init__.py",
     "bot/delivery.py", "bot/messages.py", "bot/outbox.py", "bot/kick/*.py", "bot/listeners/**/*.py",
+    "bot/look_back.py", "bot/ban_messages.py", "bot/ban_select.py", "bot/outcomes.py",
 )  # fmt: skip
 # Sentences the bot says that report no problem: labels, hints, confirmations and successes.
 NOT_PROBLEMS = {
@@ -127,9 +128,11 @@ NOT_PROBLEMS = {
     "Disconnected {} from", "Posted as one message so", "Reason amended by", "You will be asked to",
     "Kicking {} viewers from", "Slack has not answered the", "from IVS Chat", "{} and {} more",
     "A disconnect is a *kick,", "Disconnected all", "Audit post", "One per line",
-    "Ended the ban of case", "Replaces the ban of case", "disconnected and banned",
+    "Ended the ban of case", "Replaces the ban of case", "disconnected and banned", "Ban from IVS Chat",
+    "Time out in IVS Chat", "Unban in IVS Chat", "Why is the ban lifted?", "Ends this viewer's ban",
+    "A ban or timeout also", "No bans in force",
     # prefixes of another message, which has its own row
-    "Nothing was done", "The kick failed", "Last delivery problem",
+    "Nothing was done", "The kick failed", "Last delivery problem", "The unban changed nothing",
 }  # fmt: skip
 
 

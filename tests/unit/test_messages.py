@@ -9,7 +9,8 @@ from bot.kick.audit import code_span
 from bot.kick.cases import Case, Status, Target
 from bot.kick.request import KickOrder
 from bot.kick.rooms import Room
-from bot.messages import ModalContext, case_message, history_message, kick_modal, moderator_reply
+from bot.look_back import case_message, history_message
+from bot.messages import ModalContext, kick_modal, moderator_reply
 
 ROOM = "arn:aws:ivschat:eu-west-1:123456789012:room/g1H2I3j4k5L6"
 HOSTILE = "a`<!channel>`b"

@@ -8,20 +8,23 @@ Slack's own checks are the fake's (tests/fakes/slack.py), which answer as Slack 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from bot.ban_messages import bans_message, scope_text, unban_modal
+from bot.ban_select import relabeled
 from bot.kick.audit import audit_record, summary_record
-from bot.kick.cases import Amendment, AuditPost, Case, Status, Target
-from bot.kick.request import KickOrder
+from bot.kick.bans import PERMANENT, Ban, Term
+from bot.kick.cases import Action, Amendment, AuditPost, Case, Status, Target
+from bot.kick.request import KickOrder, UnbanOrder
 from bot.kick.rooms import Ambiguous, Room
+from bot.look_back import case_message, history_message
 from bot.messages import (
     ModalContext,
-    case_message,
     edit_reason_modal,
-    history_message,
     kick_form,
     kick_modal,
     moderator_reply,
@@ -44,7 +47,7 @@ RESPONSE_URL = "https://hooks.slack.com/commands/T0000TEST/1234567890123/" + "x"
 RESULTS = ("kicked", "not_found", "throttled", "access_denied")
 
 
-def bulk_case(number: int, status: Status = Status.PARTIAL, amendments: int = 1) -> Case:
+def bulk_case(number: int, status: Status = Status.PARTIAL, amendments: int = 1, **kind: Any) -> Case:
     targets = tuple(
         Target(user, RESULTS[i % len(RESULTS)], f"IVS Chat said {'&' * 200} about {user}.", f"req-{i}")
         for i, user in enumerate(IDS)
@@ -55,7 +58,11 @@ def bulk_case(number: int, status: Status = Status.PARTIAL, amendments: int = 1)
         command_text=f"{ROOM.arn} {','.join(IDS)} {REASON}", audit_post=AuditPost("C0AUDIT", "1700000000.000100"),
         audit_error="&" * 300,
         amendments=tuple(Amendment(AT + timedelta(minutes=i), "U0MOD", REASON, REASON) for i in range(amendments)),
+        **kind,
     )  # fmt: skip
+
+
+TIMEOUT = {"action": Action.BAN, "banned_until": AT + timedelta(days=7)}
 
 
 def single_case(status: Status) -> Case:
@@ -92,6 +99,29 @@ VIEWS = {
         None, "n" * 128, ModalContext("n" * 128, None, None, (), "C0CHAN", RESPONSE_URL)
     ),
     "edit reason": lambda: edit_reason_modal(single_case(Status.KICKED), RESPONSE_URL, "C0AUDIT"),
+    "timeout of another length, every room, 500 IDs": lambda: kick_modal(
+        KickOrder("*", IDS, REASON, Term(timedelta(minutes=90))), None, raid_context()
+    ),
+    "ban, 500 IDs, relabeled after a change": lambda: relabeled(
+        {
+            **kick_modal(KickOrder(ROOM.arn, IDS, REASON), ROOM, raid_context()),
+            "id": "V1",
+            "hash": "h",
+            "state": {"values": {"reason": {"reason": {"type": "plain_text_input", "value": REASON}}}},
+        },
+        PERMANENT,
+        500,
+    ),  # fmt: skip
+    "unban": lambda: unban_modal(
+        UnbanOrder(ROOM.arn, IDS[0], REASON),
+        ROOM,
+        ModalContext(ROOM.arn, ROOM.arn, ROOM.name, IDS[:1], "C0CHAN", RESPONSE_URL, count=1),
+    ),  # fmt: skip
+    "unban, room looked up": lambda: unban_modal(
+        UnbanOrder("n" * 128, IDS[0], REASON),
+        None,
+        ModalContext("n" * 128, None, None, IDS[:1], "C0CHAN", RESPONSE_URL, count=1),
+    ),  # fmt: skip
 }
 
 
@@ -102,6 +132,30 @@ def _message(built: str | dict[str, Any]) -> dict[str, Any]:
 MESSAGES = {
     **{f"audit post, bulk {s.value}": (lambda s=s: vars(audit_record(bulk_case(42, s)))) for s in Status},
     **{f"audit post, one {s.value}": (lambda s=s: vars(audit_record(single_case(s)))) for s in Status},
+    **{
+        f"audit post, bulk timeout {s.value}": (lambda s=s: vars(audit_record(bulk_case(42, s, **TIMEOUT))))
+        for s in Status
+    },
+    **{
+        f"audit post, unban {s.value}": (lambda s=s: vars(audit_record(replace(single_case(s), action=Action.UNBAN))))
+        for s in Status
+    },
+    "audit post, a timeout's end": lambda: vars(
+        audit_record(replace(single_case(Status.DONE), action=Action.BAN_ENDED, banned_until=AT, room_arn="*"))
+    ),
+    "outcome of a bulk timeout": lambda: moderator_reply(bulk_case(42, **TIMEOUT), "C0AUDIT", "&" * 300),
+    "outcome of one unban": lambda: moderator_reply(
+        replace(single_case(Status.DONE), action=Action.UNBAN), "C0AUDIT", "&" * 300
+    ),
+    "500 bans in force, longest IDs, names and reasons": lambda: bans_message(
+        scope_text(ROOM.arn, ROOM.name),
+        [Ban(ROOM.arn if i % 2 else "*", user, i, "U0MOD", AT, AT + timedelta(days=i)) for i, user in enumerate(IDS)],
+        lambda arn: "&" * 128,
+        lambda number: REASON,
+    ),
+    "history of 50 bulk timeouts": lambda: history_message(
+        "room *", [bulk_case(n, **TIMEOUT) for n in range(50)], ["https://streamers.slack.com/archives/C/p1"] * 50
+    ),  # fmt: skip
     "summary of 500 attempts": lambda: vars(summary_record([bulk_case(n, Status.REFUSED, 0) for n in range(500)])),
     "case in full, amended 50 times": lambda: case_message(bulk_case(42, amendments=50), "https://x.slack.com/a/p1"),
     "history of 50 bulk cases": lambda: history_message(

@@ -41,16 +41,14 @@ from ...kick.flow import Attempt, record_invalid, refusal_message
 from ...kick.moderators import Standing
 from ...kick.request import KickOrder, UnbanOrder
 from ...kick.rooms import Found, Room
+from ...look_back import case_message, history_message, permalink
 from ...messages import (
     DRAFT_LIFETIME,
     ModalContext,
-    case_message,
-    history_message,
     kick_form,
     kick_modal,
     notice_modal,
     on_record,
-    permalink,
     problem,
     room_problem,
     usage,
