@@ -41,6 +41,17 @@ def test_the_usage_hint_is_the_syntax_the_command_accepts(manifest):
     assert f"`/ivs-kick {hint}`" in (ROOT / "README.md").read_text()
 
 
+def test_every_subcommand_of_the_usage_is_in_the_readme_and_the_manifest(manifest):
+    from bot.kick.command import SYNTAX, USAGE
+
+    syntaxes = [re.split(r"\s{2,}", line)[0] for line in USAGE.splitlines() if line.startswith("/ivs-kick ")]
+    assert len(syntaxes) == 6 and set(SYNTAX.values()) <= set(syntaxes)
+    readme = (ROOT / "README.md").read_text()
+    assert [syntax for syntax in syntaxes if syntax not in readme] == []
+    described = manifest["display_information"]["long_description"]
+    assert all(f"/ivs-kick {word}" in described for word in ("ban", "timeout", "unban", "bans"))
+
+
 def test_socket_mode_and_interactivity_are_on(manifest):
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -191,3 +191,36 @@ def test_someone_not_a_moderator_is_refused_at_the_command_and_at_the_submission
     assert not bot.ivs.calls and not active_bans(bot)
     bot.slack.wait_for(lambda: len(bot.audit_posts()) == 2, timeout=15)
     assert all("Ban refused" in p["text"] or "Timeout (1 hour) refused" in p["text"] for p in bot.audit_posts())
+
+
+def _cost(bot, act) -> tuple[list[str], list[str]]:
+    """The IVS Chat operations and the Slack calls (Web API methods, and `response_url` for each reply) `act`
+    made once the room is known."""
+    requests, calls, replies = len(bot.ivs.requests), len(bot.slack.calls), len(bot.slack.posted_responses)
+    act()
+    bot.slack.wait_for(lambda: len(bot.audit_posts()) >= 2, timeout=15)
+    aws = [r.operation for r in bot.ivs.requests[requests:]]
+    slack = [c.method for c in bot.slack.calls[calls:]] + ["response_url"] * (len(bot.slack.posted_responses) - replies)
+    return aws, sorted(slack)
+
+
+def test_a_ban_costs_what_a_kick_costs_one_disconnect_and_three_slack_calls(bot):
+    bot.kick(f"{ROOM} warm_up")  # the room's first use looks its name up (GetRoom) and caches it
+    aws, slack = _cost(bot, lambda: bot.kick(f"ban {ROOM} troll_42 spam"))
+    assert aws == ["DisconnectUser"] and slack == ["chat.postMessage", "response_url", "views.open"]
+
+
+def test_a_ban_chosen_by_changing_the_select_costs_one_views_update_more(bot):
+    bot.kick(f"{ROOM} warm_up")
+
+    def ban_by_select():
+        _, trigger_id, response_url = bot.command(f"{ROOM} troll_42")
+        opened = bot.opened_view(trigger_id)
+        trigger = bot.slack.new_trigger_id()
+        bot.driver.interaction(select_payload(opened, user_id="U0MOD", block_id="ban", value="24h", trigger_id=trigger))
+        [update] = bot.slack.wait_for_calls("views.update", timeout=10)
+        bot.submit({**update.response["view"], "id": opened["id"]}, None)
+        bot.wait_reply(response_url)
+
+    aws, slack = _cost(bot, ban_by_select)
+    assert aws == ["DisconnectUser"] and slack == ["chat.postMessage", "response_url", "views.open", "views.update"]

@@ -4,11 +4,16 @@ the role again and end the ban in the store; `bans` lists what holds, newest fir
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
+import boto3
+
+from bot.store.bans import DynamoBanReader
 from rig.drive import INVOKED_IN, button_payload
 from rig.world import ROOM, ROOM_EU, BotProcess
 
 from .test_bans import NOBODY, active_bans, ban_on
+from .test_dynamodb_store import TABLE, dynamodb_env  # noqa: F401 (a fixture)
 
 UNBAN_BUTTON = "ivs_kick_unban_button"
 
@@ -119,3 +124,21 @@ def test_only_moderators_list_unban_or_click_unban_and_each_refusal_of_an_unban_
     assert ban_on(bot, ROOM, "troll_42") is not None
     assert [(c["action"], c["status"]) for c in _cases(bot)][1:] == [("unban", "refused")] * 3
     assert len(bot.slack.calls_to("views.open")) == 2  # the ban's and the last unban's: never for a refused one
+
+
+def test_a_timeout_listed_and_lifted_with_the_dynamodb_store(start_bot, dynamodb_env):  # noqa: F811
+    bot = start_bot("http", **dynamodb_env)
+    bot.kick(f"timeout {ROOM} troll_42 1h spam")
+    reader = DynamoBanReader(
+        TABLE,
+        boto3.client(
+            "dynamodb", region_name="us-east-1", endpoint_url=dynamodb_env["AWS_ENDPOINT_URL_DYNAMODB"],
+            aws_access_key_id="AKIDIVSKICKTEST", aws_secret_access_key="unused-by-moto",
+        ),
+    )  # fmt: skip
+    ban = reader.ban_on(ROOM, "troll_42", datetime.now(timezone.utc))
+    assert ban is not None and ban.expires_at - ban.created_at == timedelta(hours=1)
+    assert "`troll_42`" in _listed(bot)["blocks"][1]["text"]["text"]
+    assert "Ended the ban of case #1 (until " in bot.kick(f"unban {ROOM} troll_42").reply
+    assert reader.ban_on(ROOM, "troll_42", datetime.now(timezone.utc)) is None
+    assert _listed(bot)["text"] == "No bans in force in any room."
