@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.store.bans import SqliteBanReader
 from bot.store.sqlite import SqliteCaseStore
-from rig.drive import select_payload
+from rig.drive import select_payload, submission_payload
 from rig.world import AUDIT_CHANNEL, ROOM, ROOM_EU, BotProcess
 
 NOBODY = "U0NOBODY"  # not a moderator
@@ -224,3 +224,26 @@ def test_a_ban_chosen_by_changing_the_select_costs_one_views_update_more(bot):
 
     aws, slack = _cost(bot, ban_by_select)
     assert aws == ["DisconnectUser"] and slack == ["chat.postMessage", "response_url", "views.open", "views.update"]
+
+
+def test_the_forms_ban_select_relabels_it_and_bans_whom_it_names(start_bot, mode):
+    bot = start_bot(mode)
+    _, trigger_id, response_url = bot.command("")
+    form = bot.opened_view(trigger_id)
+    assert (form["submit"]["text"], _select(form)["initial_option"]["value"]) == ("Kick", "kick")
+    trigger = bot.slack.new_trigger_id()
+    bot.driver.interaction(select_payload(form, user_id="U0MOD", block_id="ban", value="permanent", trigger_id=trigger))
+    [update] = bot.slack.wait_for_calls("views.update", timeout=10)
+    assert (update.params["view"]["title"]["text"], update.params["view"]["submit"]["text"]) == (
+        "Ban from IVS Chat", "Ban",
+    )  # fmt: skip
+
+    payload = submission_payload({**update.response["view"], "id": form["id"]}, user_id="U0MOD", reason="raid")
+    payload["view"]["state"]["values"].update({
+        "room": {"room": {"type": "external_select", "selected_option": {"text": {"type": "plain_text", "text": "r"},
+                                                                         "value": ROOM}}},
+        "users": {"users": {"type": "plain_text_input", "value": "raider1\nraider2"}},
+    })  # fmt: skip
+    assert bot.driver.interaction(payload) is None
+    assert "Ban: all 2 viewers banned from" in bot.wait_reply(response_url)
+    assert sorted((b.user_id, b.expires_at) for b in active_bans(bot)) == [("raider1", None), ("raider2", None)]

@@ -166,3 +166,24 @@ def test_the_moderator_is_told_what_holds_and_what_ivs_chat_did():
     assert moderator_reply(unban, "C0AUDIT", None).startswith(
         ":white_check_mark: Case #42: Unban: `viewer42` may chat again in every room. Ended the ban of case #7"
     )
+
+
+def test_the_list_of_bans_and_the_unban_confirmation_never_carry_a_live_mention():
+    from bot.ban_messages import bans_message, scope_text, unban_modal, unban_target
+    from bot.kick.bans import Ban
+    from bot.kick.request import UnbanOrder
+    from bot.messages import ModalContext
+
+    hostile = "<!channel>`x`<@U0LEAD>"
+    bans = [Ban(ROOM, hostile, 7, "U0MOD", AT, HOUR_LATER), Ban("*", "viewer42", 8, "<!here>", AT)]
+    message = bans_message(scope_text(ROOM, "<!everyone>"), bans, lambda arn: "<#C0GENERAL>", lambda n: hostile)
+    shown = message["text"] + repr([b["text"] for b in message["blocks"]])
+    assert "<!" not in shown.replace("<!date^", "") and "<@U0LEAD>" not in shown and "<#C0GENERAL>" not in shown
+    assert "&lt;!channel&gt;" in shown and "*every room* (`*`)" in shown and "by &lt;!here&gt;" in shown
+    assert unban_target(message["blocks"][1]["accessory"]["value"]) == (ROOM, hostile)
+    assert unban_target("not json") is None and unban_target('{"room": 1}') is None
+
+    context = ModalContext(ROOM, ROOM, None, (hostile,), "C0CHAN", None, count=1)
+    modal = unban_modal(UnbanOrder(ROOM, hostile, hostile), None, context)
+    rendered = repr([b for b in modal["blocks"] if b["type"] != "input"])
+    assert "<!channel>" not in rendered and "&lt;!channel&gt;ˋxˋ&lt;@U0LEAD&gt;" in rendered
