@@ -83,15 +83,20 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
-def peak_rss_kb(pid: int) -> int:
-    """VmHWM: the most resident memory the process ever had, so a peak between samples is not missed."""
+def status_kb(pid: int, name: str) -> int:
+    """A memory figure from /proc/PID/status in kB (VmRSS: resident now); 0 once the process has exited."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{name}:"):
                 return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def peak_rss_kb(pid: int) -> int:
+    """VmHWM: the most resident memory the process ever had, so a peak between samples is not missed."""
+    return status_kb(pid, "VmHWM")
 
 
 def cpu_seconds(root: int) -> float:
