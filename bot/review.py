@@ -17,10 +17,13 @@ rejected during message review") and the Reason, which says until when the ban h
 under which case.
 
 The store is the bot's own (IVS_KICK_STORE, IVS_KICK_DB), opened once per container and read for every message,
-without a cache, so a ban or an unban counts from the next message. When the store cannot be read, or the event
-is not IVS Chat's shape, the answer is IVS_KICK_REVIEW_ON_ERROR's (`allow`, the default, or `deny`) and one JSON
-line on stderr says why (never the message's content). Any other value of that setting is reported once per
-container and treated as `allow`, IVS Chat's own default fallback: a typo must not silence every room.
+without a cache, so a ban or an unban counts from the next message. In Lambda (AWS_LAMBDA_FUNCTION_NAME is set)
+it is opened as the module is imported, during the container's init, so that a container Lambda starts ahead
+of time (provisioned concurrency) answers its first message within the budget too; elsewhere, at the first
+message. When the store cannot be read, or the event is not IVS Chat's shape, the answer is
+IVS_KICK_REVIEW_ON_ERROR's (`allow`, the default, or `deny`) and one JSON line on stderr says why (never the
+message's content). Any other value of that setting is reported once per container and treated as `allow`,
+IVS Chat's own default fallback: a typo must not silence every room.
 
 Imports: the standard library, bot.kick.bans and bot.store.bans (boto3 and botocore, which the Lambda runtime
 has). Nothing of Slack: the Lambda package is these modules alone.
@@ -139,6 +142,14 @@ class Reviewer:
         if problem:
             log_line("warning", "review setting invalid", problem=problem)
 
+    def prepare(self) -> None:
+        """Open the store now (boto3's import and its client, for DynamoDB). A store that cannot be opened yet is
+        left for the first message, which tries again and reports it."""
+        try:
+            self._ban_reader()
+        except Exception:  # reported by the first message's review, with the operator's answer
+            pass
+
     def _ban_reader(self) -> BanReader:
         if self._reader is None:
             self._reader = open_reader(choose_store(self._env), seconds=self._store_seconds, attempts=STORE_ATTEMPTS)
@@ -174,3 +185,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     if _reviewer is None:
         _reviewer = Reviewer(os.environ)
     return _reviewer.review(event, getattr(context, "aws_request_id", None))
+
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:  # in Lambda: the slow part belongs to the container's init
+    _reviewer = Reviewer(os.environ)
+    _reviewer.prepare()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -212,3 +213,25 @@ def test_importing_the_handler_loads_nothing_of_slack_or_the_bot():
     loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     modules = eval(loaded.stdout)
     assert modules == ["bot", "bot.kick", "bot.kick.bans", "bot.review", "bot.store", "bot.store.bans"]
+
+
+IN_LAMBDA = """
+import json, sys
+import bot.review
+opened = bot.review._reviewer is not None and bot.review._reviewer._reader is not None
+event = {"Content": "gg", "RoomArn": sys.argv[1], "Sender": {"UserId": "troll_42"}}
+print(json.dumps({"opened_at_init": opened, "answer": bot.review.handler(event, None)["ReviewResult"]}))
+"""
+
+
+@pytest.mark.parametrize("there", [True, False])
+def test_in_lambda_the_store_is_opened_during_the_containers_init(tmp_path, there):
+    path = tmp_path / "cases.db"
+    if there:
+        record_ban(SqliteCaseStore(path), ROOM, "troll_42", now(), HOUR)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IVS_KICK_"))}
+    env.update(AWS_LAMBDA_FUNCTION_NAME="ivs-kick-review", IVS_KICK_DB=str(path), PYTHONPATH=str(ROOT))
+    ran = subprocess.run([sys.executable, "-c", IN_LAMBDA, ROOM], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(ran.stdout) == {"opened_at_init": there, "answer": "DENY" if there else "ALLOW"}
+    # a store missing at init is reported once, by the message that found it missing
+    assert [json.loads(line)["msg"] for line in ran.stderr.splitlines()] == ([] if there else ["case store unreadable"])
