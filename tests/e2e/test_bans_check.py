@@ -111,3 +111,11 @@ def test_the_check_loads_nothing_of_slack(env, tmp_path):
     code, out, err = process.run_to_exit("bans", "check", "--room", ROOM, "--user", "troll_42")
     assert code == 0 and "bot.bans_cli" in err
     assert [line for line in err.splitlines() if "slack" in line or "bot.app" in line or "gevent" in line] == []
+
+
+def test_the_usage_names_the_check_and_its_help_gives_the_exit_codes(env, tmp_path):
+    process = BotProcess(env, tmp_path)
+    code, out, _ = process.run_to_exit("--help")
+    assert code == 0 and "python -m bot bans check --room ARN --user ID" in out
+    code, out, _ = process.run_to_exit("bans", "check", "--help")
+    assert code == 0 and "--room ROOM" in out and "1 when banned" in out and "3: the case store" in out
