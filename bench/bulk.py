@@ -1,7 +1,7 @@
 """Raid benchmark: 200 viewers kicked through the bot versus the usual script, a shell loop of
 `aws ivschat disconnect-user`, both against the same local IVS Chat (which enforces 100 TPS).
 
-    python bench/bulk.py [--users 200] [--aws PATH-TO-aws]
+    python -m bench.bulk [--users 200] [--aws PATH-TO-aws]
 
 Needs the AWS CLI (`pip install awscli` in a separate virtualenv is enough; pass its path with --aws).
 Nothing leaves this machine: the bot, Slack and IVS Chat all run on loopback.
@@ -13,56 +13,29 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.e2e.harness import (  # noqa: E402
-    AUDIT_CHANNEL,
-    INVOKED_IN,
-    MODERATOR,
-    ROOM,
-    BotProcess,
-    HttpDriver,
-    bot_env,
-    command_payload,
-    free_port,
-    submission_payload,
-    wait_until_serving,
-)
-from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
+from rig.world import ROOM, ivs_world, launch, slack_world
 
 
 def through_the_bot(users: list[str], workdir: Path) -> tuple[float, int]:
-    with FakeSlack() as slack, FakeIvsChat() as ivs:
-        slack.add_channel(AUDIT_CHANNEL)
-        slack.add_channel(INVOKED_IN)
-        ivs.add_room(ROOM)
-        port = free_port()
-        bot = BotProcess(bot_env(slack, ivs, mode="http", port=port), workdir).start()
+    with slack_world() as slack, ivs_world() as ivs:
+        bot = launch(slack, ivs, "http", workdir)
         try:
-            wait_until_serving(bot, port)
-            driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events")
-            trigger_id, response_url = slack.new_trigger_id(), slack.new_response_url()
-            driver.command(command_payload(f"{ROOM} {','.join(users)} raid", user_id=MODERATOR, trigger_id=trigger_id,
-                                           response_url=response_url))  # fmt: skip
-            slack.wait_for(lambda: any(c.params.get("trigger_id") == trigger_id for c in slack.calls_to("views.open")))
-            view = next(c.response["view"] for c in slack.calls_to("views.open"))
+            _, trigger_id, response_url = bot.command(f"{ROOM} {','.join(users)} raid")
+            view = bot.opened_view(trigger_id)
             started = time.monotonic()
-            driver.interaction(submission_payload(view, user_id=MODERATOR, reason="raid"))
-            slack.wait_for(lambda: any("Case #" in p.body.get("text", "") for p in slack.posted_responses), timeout=300)
+            bot.submit(view, "raid")
+            slack.wait_for(lambda: any("Case #" in text for text in bot.replies(response_url)), timeout=300)
             return time.monotonic() - started, len(ivs.disconnects())
         finally:
-            bot.stop()
+            bot.process.stop()
 
 
 def shell_loop(users: list[str], aws: str) -> tuple[float, int]:
-    with FakeIvsChat() as ivs:
-        ivs.add_room(ROOM)
+    with ivs_world() as ivs:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": ivs.access_key, "AWS_SECRET_ACCESS_KEY": ivs.secret_key,
                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}  # fmt: skip
         script = (

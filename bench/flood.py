@@ -1,6 +1,6 @@
 """Flood benchmark: one member fires refused /ivs-kick commands as fast as they can while a moderator kicks.
 
-    python bench/flood.py [--burst 100] [--mode http|socket]
+    python -m bench.flood [--burst 100] [--mode http|socket]
 
 Runs the real bot against the local fakes, with the fake Slack enforcing chat.postMessage's per-channel pace
 (about one post a second, short bursts). Prints the flood's ack latency, how many cases were recorded and
@@ -13,27 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.burst import BY_GROUP, percentile, send_command, world
+from rig.fakes.slack import FakeSlack
+from rig.world import ROOM, Bot, launch
 
-from bench.burst import percentile, start  # noqa: E402
-from tests.e2e.harness import (  # noqa: E402
-    AUDIT_CHANNEL,
-    GROUP,
-    INVOKED_IN,
-    ROOM,
-    BotProcess,
-    command_payload,
-    submission_payload,
-)
-from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-
-FLOODER, MODERATOR = "U0FLOOD", "U0MOD000"
+FLOODER = "U0FLOOD"
 
 
 def posts(slack: FakeSlack) -> list:
@@ -44,18 +32,15 @@ def case_of(call) -> dict:
     return (call.params.get("metadata") or {}).get("event_payload") or {}
 
 
-def kick(driver, slack: FakeSlack, viewer: str) -> tuple[int, float]:
+def kick(bot: Bot, viewer: str) -> tuple[int, float]:
     """A moderator's kick: its case number and the seconds from Kick to its audit post."""
-    trigger_id, url = slack.new_trigger_id(), slack.new_response_url()
-    driver.command(command_payload(f"{ROOM} {viewer}", user_id=MODERATOR, trigger_id=trigger_id, response_url=url))
-    slack.wait_for(lambda: any(c.params.get("trigger_id") == trigger_id for c in slack.calls_to("views.open")))
-    view = next(c for c in slack.calls_to("views.open") if c.params.get("trigger_id") == trigger_id).response["view"]
+    _, trigger_id, response_url = bot.command(f"{ROOM} {viewer}")
+    view = bot.opened_view(trigger_id)
     submitted = time.monotonic()
-    driver.interaction(submission_payload(view, user_id=MODERATOR, reason="spam"))
-    slack.wait_for(lambda: any(p.url == url for p in slack.posted_responses), timeout=30)
-    number = int(next(p.body["text"] for p in slack.posted_responses if p.url == url).split("#")[1].split(":")[0])
-    slack.wait_for(lambda: any(case_of(c).get("case") == number for c in posts(slack)), timeout=30)
-    posted = next(c for c in posts(slack) if case_of(c).get("case") == number)
+    bot.submit(view, "spam")
+    number = int(bot.wait_reply(response_url, timeout=30).split("#")[1].split(":")[0])
+    bot.slack.wait_for(lambda: any(case_of(c).get("case") == number for c in posts(bot.slack)), timeout=30)
+    posted = next(c for c in posts(bot.slack) if case_of(c).get("case") == number)
     return number, posted.at - submitted
 
 
@@ -64,34 +49,24 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=100)
     parser.add_argument("--mode", choices=("http", "socket"), default="http")
     args = parser.parse_args()
-    with FakeSlack() as slack, FakeIvsChat() as ivs, tempfile.TemporaryDirectory() as tmp:
-        slack.add_channel(AUDIT_CHANNEL)
-        slack.add_channel(INVOKED_IN)
-        slack.set_group_members(GROUP, [MODERATOR])
-        ivs.add_room(ROOM)
-        process, driver = start(args.mode, slack, ivs, Path(tmp))
+    with world({}, []) as (slack, ivs), tempfile.TemporaryDirectory() as tmp:
+        bot = launch(slack, ivs, args.mode, Path(tmp), **BY_GROUP)
         try:
-            kick(driver, slack, "first_viewer")  # the first kick also sets up the IVS Chat client: not timed
-            _, quiet = kick(driver, slack, "calm_viewer")
+            kick(bot, "first_viewer")  # the first kick also sets up the IVS Chat client: not timed
+            _, quiet = kick(bot, "calm_viewer")
             time.sleep(3)  # the channel's burst allowance refills, as it would between two moderators' kicks
             acks, kicked = [], None
             started = time.monotonic()
             for i in range(args.burst):
                 if i == args.burst // 3:
-                    kicked = kick(driver, slack, "troll_42")
-                form = command_payload(
-                    f"{ROOM} viewer{i}", user_id=FLOODER, trigger_id=slack.new_trigger_id(),
-                    response_url=slack.new_response_url(),
-                )  # fmt: skip
-                sent = time.monotonic()
-                driver.command(form)
-                acks.append((time.monotonic() - sent) * 1000)
+                    kicked = kick(bot, "troll_42")
+                acks.append(send_command(bot, FLOODER, i).ack * 1000)
             sent_for = time.monotonic() - started
             slack.wait_for(lambda: any("summary_of" in case_of(c) for c in posts(slack)), timeout=120)
             assert kicked is not None
             number, during = kicked
             order = [case_of(c).get("case") for c in posts(slack)]
-            code, out, _ = BotProcess(process.env, process.workdir).run_to_exit("audit", "export")
+            _, out, _ = bot.process.run_to_exit("audit", "export")
             flood = [case for case in map(json.loads, out.splitlines()) if case["moderator_id"] == FLOODER]
             flood_numbers = {case["number"] for case in flood}
             flood_posts = [c for c in posts(slack) if case_of(c).get("case") in flood_numbers]
@@ -99,7 +74,7 @@ def main() -> None:
             before_kick = sum(1 for n in order[: order.index(number)] if n in flood_numbers)
             limited = sum(1 for c in slack.calls_to("chat.postMessage") if c.status == 429)
         finally:
-            process.stop()
+            bot.process.stop()
     print(f"mode {args.mode}: {args.burst} refused commands from one member in {sent_for:.1f} s")
     print(f"  flood ack p50 {percentile(acks, 50):.0f} ms, p99 {percentile(acks, 99):.0f} ms")
     print(f"  cases recorded: {len(flood)} of {args.burst}")

@@ -1,11 +1,11 @@
-"""The floor for bench/compare.py: a bare Bolt app that acks `/ivs-kick` and opens a trivial modal, nothing else.
+"""The floor for `python -m bench.compare`: a bare Bolt app that acks `/ivs-kick` and opens a trivial modal.
 
 Served by the same stack as the bot (gunicorn with bot/gunicorn_conf.py over HTTP, Bolt's SocketModeHandler in
 Socket Mode) with the same listener pool, so whatever it measures is the best any Bolt app could do here; the
 bot's figures are read against it.
 
     gunicorn --config python:bot.gunicorn_conf bench.floor_app:application     # HTTP, like the Procfile's web:
-    python bench/floor_app.py                                                  # Socket Mode
+    python -m bench.floor_app                                                  # Socket Mode
 
 Configured from the bot's own variables: SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN
 (Socket Mode when set) and PORT (read by the gunicorn config). FLOOR_LISTENER_THREADS and

@@ -1,6 +1,6 @@
 """Hostile HTTP clients against the Procfile's web: server, with gunicorn's gthread and gevent workers.
 
-    python bench/hostile_http.py [--slow 60] [--bodies 4] [--body-mb 20] [--slow-bodies 200] [--floods 4]
+    python -m bench.hostile_http [--slow 60] [--bodies 4] [--body-mb 20] [--slow-bodies 200] [--floods 4]
 
 For each worker class: `--slow` clients send their headers a byte a second while a signed slash command and
 GET /healthz are timed (Slack gives up after 3 s), then `--bodies` clients each send a `--body-mb` MB body at
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import socket
-import sys
 import tempfile
 import threading
 import time
@@ -24,24 +23,10 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.compare import peak_rss_kb, process_tree  # noqa: E402
-from tests.e2e.harness import (  # noqa: E402
-    AUDIT_CHANNEL,
-    INVOKED_IN,
-    MODERATOR,
-    ROOM,
-    BotProcess,
-    HttpDriver,
-    bot_env,
-    command_payload,
-    free_port,
-    procfile_command,
-    wait_until_serving,
-)
-from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
-from tests.fakes.slack import AckTimedOut, FakeSlack  # noqa: E402
+from bench.compare import peak_rss_kb, process_tree
+from rig.drive import HttpDriver, command_payload
+from rig.fakes.slack import AckTimedOut, FakeSlack
+from rig.world import MODERATOR, ROOM, ivs_world, launch, procfile_command, slack_world
 
 WORKERS = {
     "gthread, 32 threads (before)": "--worker-class gthread --threads 32",
@@ -208,15 +193,12 @@ def _ms(value: float | None, what: str) -> str:
 
 
 def measure(worker: str, args: argparse.Namespace) -> dict[str, str]:
-    with FakeSlack() as slack, FakeIvsChat() as ivs, tempfile.TemporaryDirectory() as workdir:
-        slack.add_channel(AUDIT_CHANNEL)
-        slack.add_channel(INVOKED_IN)
-        ivs.add_room(ROOM)
-        port = free_port()
-        env = bot_env(slack, ivs, mode="http", port=port, GUNICORN_CMD_ARGS=WORKERS[worker] or None)
-        bot = BotProcess(env, Path(workdir), command=procfile_command("web")).start()
+    with slack_world() as slack, ivs_world() as ivs, tempfile.TemporaryDirectory() as workdir:
+        bot = launch(
+            slack, ivs, "http", Path(workdir), procfile_command("web"), GUNICORN_CMD_ARGS=WORKERS[worker] or None
+        ).process
+        port = int(bot.env["PORT"])
         try:
-            wait_until_serving(bot, port)
             row: dict[str, str] = {}
             stop = threading.Event()
             clients = _slow_clients(port, args.slow, stop)

@@ -1,6 +1,6 @@
 """Memory benchmark: the bot's RSS before and after thousands of /ivs-kick commands naming made-up regions.
 
-    python bench/memory.py [--commands 5000] [--source DIR]
+    python -m bench.memory [--commands 5000] [--source DIR]
 
 Each command names a room in its own made-up region (arn:aws:ivschat:xx-fake-N:…); as a control, as many
 commands refused for another reason (a control character in the user ID), which cost the same case and audit
@@ -13,29 +13,15 @@ Nothing leaves this machine.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.e2e.harness import (  # noqa: E402
-    AUDIT_CHANNEL,
-    INVOKED_IN,
-    MODERATOR,
-    ROOM,
-    BotProcess,
-    HttpDriver,
-    SocketDriver,
-    bot_env,
-    command_payload,
-    free_port,
-    wait_until_serving,
-)
-from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
+from bench.compare import process_tree, status_kb
+from rig.fakes.ivschat import FakeIvsChat
+from rig.fakes.slack import FakeSlack
+from rig.world import ROOM, ivs_world, launch, slack_world
 
 WARM_UP = 50
 QUIET_SECONDS = 3.0
@@ -50,17 +36,7 @@ KINDS = {
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants (gunicorn's master and workers), in MB."""
-    total_kb, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending.extend(int(child) for child in (task / "children").read_text().split())
-        except FileNotFoundError:
-            continue  # exited meanwhile
-        total_kb += next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-    return total_kb / 1024
+    return sum(status_kb(member, "VmRSS") for member in process_tree(pid)) / 1024
 
 
 def settle(slack: FakeSlack, ivs: FakeIvsChat) -> None:
@@ -76,45 +52,29 @@ def settle(slack: FakeSlack, ivs: FakeIvsChat) -> None:
 
 
 def run(mode: str, kind: str, commands: int, source: Path | None, workdir: Path) -> dict:
-    with FakeSlack() as slack, FakeIvsChat() as ivs:
-        slack.add_channel(AUDIT_CHANNEL)
-        slack.add_channel(INVOKED_IN)
-        ivs.add_room(ROOM)
-        port = free_port()
-        env = bot_env(slack, ivs, mode=mode, port=port)
-        if source is not None:
-            env["PYTHONPATH"] = str(source)
+    with slack_world() as slack, ivs_world() as ivs:
         run_dir = Path(tempfile.mkdtemp(prefix=f"{mode}-", dir=workdir))
-        process = BotProcess(env, run_dir).start()
+        elsewhere = {"PYTHONPATH": str(source)} if source is not None else {}
+        bot = launch(slack, ivs, mode, run_dir, **elsewhere)
+        assert bot.process.process is not None
+        pid = bot.process.process.pid
+
+        def send(n: int) -> None:
+            bot.command(KINDS[kind](n))
+
         try:
-            if mode == "http":
-                wait_until_serving(process, port)
-                driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events")
-            else:
-                slack.wait_for_socket_client(timeout=20)
-                driver = SocketDriver(slack)
-
-            def send(n: int) -> None:
-                form = command_payload(
-                    KINDS[kind](n),
-                    user_id=MODERATOR,
-                    trigger_id=slack.new_trigger_id(),
-                    response_url=slack.new_response_url(),
-                )
-                driver.command(form)
-
             with ThreadPoolExecutor(max_workers=8) as pool:
                 list(pool.map(send, range(WARM_UP)))
                 settle(slack, ivs)
-                before = tree_rss_mb(process.process.pid)
+                before = tree_rss_mb(pid)
                 started = time.monotonic()
                 list(pool.map(send, range(WARM_UP, WARM_UP + commands)))
                 sent_in = time.monotonic() - started
             settle(slack, ivs)
-            after = tree_rss_mb(process.process.pid)
+            after = tree_rss_mb(pid)
             made_up = sum(1 for call in ivs.requests if call.region.startswith("xx-fake-"))
         finally:
-            process.stop()
+            bot.process.stop()
     return {"before": before, "after": after, "made_up_requests": made_up, "sent_in": sent_in}
 
 

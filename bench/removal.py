@@ -1,7 +1,7 @@
 """A moderator's removal across gunicorn workers: how soon every worker refuses their Kick, and what the
 decisive check's read of the shared change log costs.
 
-    python bench/removal.py [--rounds 20]
+    python -m bench.removal [--rounds 20]
 
 Each round re-adds the group moderator, opens a confirmation for them, sends Slack's removal event once (to
 whichever of two workers the kernel picks) and submits at once; it times the event's acknowledgement to the
@@ -13,33 +13,18 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.burst import BY_GROUP
+from bot.kick.moderators import GroupChange
+from bot.store.sqlite import SqliteCaseStore
+from rig.drive import event_payload
+from rig.world import GROUP, GROUP_MODERATOR, ROOM, ivs_world, launch, slack_world
 
-from bot.kick.moderators import GroupChange  # noqa: E402
-from bot.store.sqlite import SqliteCaseStore  # noqa: E402
-from tests.e2e.harness import (  # noqa: E402
-    AUDIT_CHANNEL,
-    GROUP,
-    INVOKED_IN,
-    ROOM,
-    BotProcess,
-    HttpDriver,
-    bot_env,
-    command_payload,
-    event_payload,
-    free_port,
-    submission_payload,
-    wait_until_serving,
-)
-from tests.fakes.ivschat import FakeIvsChat  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-
-MEMBER = "U0GROUPMOD"
+# slack_world() lists them in GROUP, and Slack's listing keeps naming them: only the events tell.
+MEMBER = GROUP_MODERATOR
 
 
 def _change(added: bool, n: int) -> dict:
@@ -49,45 +34,27 @@ def _change(added: bool, n: int) -> dict:
 
 
 def across_workers(rounds: int, workdir: Path) -> tuple[list[float], int, set[int]]:
-    with FakeSlack() as slack, FakeIvsChat() as ivs:
-        slack.add_channel(AUDIT_CHANNEL)
-        slack.add_channel(INVOKED_IN)
-        slack.set_group_members(GROUP, [MEMBER])  # Slack's listing keeps naming them: only the events tell
-        ivs.add_room(ROOM)
-        port = free_port()
-        env = bot_env(slack, ivs, mode="http", port=port, WEB_CONCURRENCY="2", IVS_KICK_MODERATORS=None,
-                      IVS_KICK_MODERATOR_GROUP=GROUP)  # fmt: skip
-        bot = BotProcess(env, workdir).start()
+    with slack_world() as slack, ivs_world() as ivs:
+        bot = launch(slack, ivs, "http", workdir, WEB_CONCURRENCY="2", **BY_GROUP)
         try:
-            wait_until_serving(bot, port)
-            driver = HttpDriver(f"http://127.0.0.1:{port}/slack/events")
             slack.wait_for(lambda: len(slack.calls_to("usergroups.users.list")) == 2, timeout=20)
             latencies, refused = [], 0
             for n in range(rounds):
-                driver.event(_change(True, n))  # taken in after its ack: wait, as a person re-added would
-                slack.wait_for(lambda: bot.logs().count("moderator group changed") == 2 * n + 1)
-                trigger_id, response_url = slack.new_trigger_id(), slack.new_response_url()
-                form = command_payload(f"{ROOM} viewer42", user_id=MEMBER, trigger_id=trigger_id,
-                                       response_url=response_url)  # fmt: skip
-                driver.command(form)
-                slack.wait_for(
-                    lambda: any(c.params.get("trigger_id") == trigger_id for c in slack.calls_to("views.open"))
-                )
-                view = next(
-                    c.response["view"] for c in slack.calls_to("views.open") if c.params.get("trigger_id") == trigger_id
-                )
+                bot.driver.event(_change(True, n))  # taken in after its ack: wait, as a person re-added would
+                slack.wait_for(lambda: bot.process.logs().count("moderator group changed") == 2 * n + 1)
+                _, trigger_id, response_url = bot.command(f"{ROOM} viewer42", user=MEMBER)
+                view = bot.opened_view(trigger_id)
                 started = time.monotonic()
-                driver.event(_change(False, n))
-                driver.interaction(submission_payload(view, user_id=MEMBER, reason="spam"))
-                slack.wait_for(lambda: any(p.url == response_url for p in slack.posted_responses), timeout=30)
+                bot.driver.event(_change(False, n))
+                bot.submit(view, "spam", user=MEMBER)
+                reply = bot.wait_reply(response_url, timeout=30)
                 latencies.append(time.monotonic() - started)
-                reply = next(p.body.get("text", "") for p in slack.posted_responses if p.url == response_url)
                 refused += "not an IVS Chat moderator" in reply
-            lines = [json.loads(line) for line in bot.logs().splitlines() if '"msg": "request"' in line]
+            lines = [json.loads(line) for line in bot.process.logs().splitlines() if '"msg": "request"' in line]
             pids = {line["pid"] for line in lines if line["kind"] == "view_submission"}
             return latencies, refused, pids
         finally:
-            bot.stop()
+            bot.process.stop()
 
 
 def store_reads(reads: int, workdir: Path) -> list[float]:

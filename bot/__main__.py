@@ -1,6 +1,8 @@
 """`python -m bot`: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on $PORT under gunicorn.
 
-`python -m bot audit …` reads the case store instead (see bot/cli.py).
+`python -m bot audit …` reads the case store instead (see bot/cli.py), and `python -m bot bans check …` tells a
+chat-token service whether a viewer is banned (bot/bans_cli.py). Neither loads Slack's libraries: the bot's own
+imports come only when it runs, so a check run per token request starts fast.
 """
 
 from __future__ import annotations
@@ -11,19 +13,13 @@ import signal
 import sys
 import threading
 
-from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_sdk.errors import SlackClientError
-
-from .app import SOCKET
-from .delivery import unavailable
-from .logs import flush_logs
-from .startup import prepared_bot, prepared_settings, slack_refused
-
 # Socket Mode hands each envelope to a thread; a burst of commands must not queue behind slow kicks.
 SOCKET_MODE_CONCURRENCY = 32
 USAGE = """usage: python -m bot                run the bot: Socket Mode with SLACK_APP_TOKEN, else HTTP on $PORT
        python -m bot audit pending  audit posts still waiting, and why
        python -m bot audit export   every case, oldest first (python -m bot audit export --help)
+       python -m bot bans check --room ARN --user ID
+                                    exit 0 if the viewer may get a chat token, 1 if banned (--help for more)
 
 Settings come from the environment and .env in the working directory (see README.md, Settings)."""
 GUNICORN = ["-m", "gunicorn", "--config", "python:bot.gunicorn_conf", "bot.wsgi:application"]
@@ -36,12 +32,29 @@ def main() -> None:
         from .cli import main as audit
 
         raise SystemExit(audit(sys.argv[2:]))
+    if sys.argv[1:2] == ["bans"]:
+        from .bans_cli import main as bans
+
+        raise SystemExit(bans(sys.argv[2:]))
     if sys.argv[1:] in (["-h"], ["--help"]):
         print(USAGE)
         raise SystemExit(0)
     if sys.argv[1:]:
         print(f"{USAGE}\npython -m bot: unknown arguments: {' '.join(sys.argv[1:])}", file=sys.stderr)
         raise SystemExit(2)
+    serve()
+
+
+def serve() -> None:
+    """Run the bot until SIGTERM or SIGINT (Socket Mode), or exec gunicorn (HTTP)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackClientError
+
+    from .app import SOCKET
+    from .delivery import unavailable
+    from .logs import flush_logs
+    from .startup import prepared_bot, prepared_settings, slack_refused
+
     settings = prepared_settings()
     if not settings.socket_mode:
         log.info("starting", extra={"fields": {"mode": "http", "port": settings.port}})

@@ -65,25 +65,27 @@ EXIT_BAD_SETTINGS = 2
 EXIT_STORE_UNAVAILABLE = 3
 
 
-def _stop(line: str, code: int) -> SystemExit:
-    print(f"python -m bot audit: {line}", file=sys.stderr)
+def stop(line: str, code: int, command: str = "audit") -> SystemExit:
+    """`line` on stderr after the command's name (`python -m bot audit: …`); raise what it returns to exit."""
+    print(f"python -m bot {command}: {line}", file=sys.stderr)
     return SystemExit(code)
 
 
-def store_choice_from_env() -> StoreChoice:
+def store_choice_from_env(command: str = "audit") -> StoreChoice:
     """IVS_KICK_STORE / IVS_KICK_DB from `.env` and the environment. A SQLite file must already exist: reading
-    records never creates an empty store."""
+    records never creates an empty store. Exits (see `stop`) when the choice is malformed or the file is missing."""
     load_dotenv(Path.cwd() / ".env", override=False)
     try:
         choice = choose_store(os.environ)
     except ValueError as problem:
-        raise _stop(str(problem), EXIT_BAD_SETTINGS) from None
+        raise stop(str(problem), EXIT_BAD_SETTINGS, command) from None
     if choice.kind == "sqlite" and not Path(choice.location).is_file():
-        raise _stop(
+        raise stop(
             f"there is no case store at {Path(choice.location).absolute()} (IVS_KICK_DB, with IVS_KICK_STORE=sqlite). "
             "Run this in the bot's working directory, or set IVS_KICK_DB to the bot's SQLite file "
             "(IVS_KICK_STORE=dynamodb:<table> for the DynamoDB store).",
             EXIT_STORE_UNAVAILABLE,
+            command,
         )
     return choice
 
@@ -155,5 +157,5 @@ def main(argv: list[str]) -> int:
         finally:
             store.close()
     except STORE_ERRORS as error:
-        raise _stop(unavailable_store(choice, error), EXIT_STORE_UNAVAILABLE) from None
+        raise stop(unavailable_store(choice, error), EXIT_STORE_UNAVAILABLE) from None
     return 0

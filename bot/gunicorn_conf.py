@@ -3,7 +3,7 @@
 Why gevent workers: a thread-per-request worker (gthread) gives each connection a thread as soon as its first
 byte arrives, so sixty clients sending their headers a byte a second hold every thread and Slack's requests wait
 past their 3 s deadline. gunicorn's documentation recommends an async worker for a server that faces clients
-directly; under gevent a slow client costs a greenlet, not a thread (bench/hostile_http.py measures both).
+directly; under gevent a slow client costs a greenlet, not a thread (`python -m bench.hostile_http` measures both).
 """
 
 import os

@@ -6,6 +6,9 @@ between tries; several instances sharing a store take turns through a claim with
 and renewed for as long as its post is in flight (bot.leases), so a process killed in mid-post leaves a claim
 that lapses within CLAIM, and a restart posts the record (or finds it in the channel) within seconds.
 
+Each sweep also ends the timeouts that have run out (kick.expiry), so a timeout's end is posted within
+SWEEP_SECONDS of it, once, however many processes sweep.
+
 A kick's case stays pending while DisconnectUser runs, however long a raid takes; its thread beats on the case
 (running()), and only a pending case silent for STALE_AFTER is taken for the work of a dead process and posted
 as interrupted.
@@ -27,6 +30,7 @@ from datetime import datetime, timedelta, timezone
 from .delivery import Posted
 from .kick.audit import AuditRecord, audit_record, summary_record
 from .kick.cases import AuditPost, Case, CaseStore
+from .kick.expiry import end_lapsed
 from .kick.flood import FLOOD_PRONE, PostAlone, admit
 from .leases import LeaseKeeper
 
@@ -180,10 +184,11 @@ class AuditOutbox:
         self._paced_at = self._clock()
 
     def deliver_due(self) -> int:
-        """One sweep: mark dead attempts interrupted, post what is due, kicks first. Returns how many were posted
-        (a summary counts once)."""
+        """One sweep: mark dead attempts interrupted, open a case for each timeout that ran out, post what is due,
+        kicks first. Returns how many were posted (a summary counts once)."""
         now = self._clock()
         self._store.interrupt_stale(now - self._stale_after, INTERRUPTED)
+        end_lapsed(self._store, now)
         posted = 0
         for case in self._store.due_deliveries(now):
             if case.status in FLOOD_PRONE or case.summarised_in:

@@ -2,6 +2,7 @@
 
 import ast
 import json
+import os
 import re
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def test_the_dynamodb_policy_names_every_action_the_store_calls():
 SPEAKING_MODULES = (
     "bot/__main__.py", "bot/startup.py", "bot/settings.py", "bot/cli.py", "bot/store/__init__.py",
     "bot/delivery.py", "bot/messages.py", "bot/outbox.py", "bot/kick/*.py", "bot/listeners/**/*.py",
+    "bot/store/dynamodb.py", "bot/store/bans.py", "bot/review.py", "bot/bans_cli.py",
     "bot/look_back.py", "bot/ban_messages.py", "bot/ban_select.py", "bot/outcomes.py",
 )  # fmt: skip
 # Sentences the bot says that report no problem: labels, hints, confirmations and successes.
@@ -125,6 +127,7 @@ NOT_PROBLEMS = {
     "Changes the record only", "Disconnected all {} viewers", "No cases for", "Kick from IVS Chat",
     "Audit post:", "Type to search rooms", "Reason for case", "Why are they being removed?",
     "One per line (or separated", "Read the ivs-kick case store", "No audit posts are waiting",
+    "Check the bans in the", "is not banned from",
     "Disconnected {} from", "Posted as one message so", "Reason amended by", "You will be asked to",
     "Kicking {} viewers from", "Slack has not answered the", "from IVS Chat", "{} and {} more",
     "A disconnect is a *kick,", "Disconnected all", "Audit post", "One per line",
@@ -181,3 +184,76 @@ def test_every_problem_message_has_a_troubleshooting_row():
         key for key in {_key(t) for t in templates} if key not in you_see and not key.startswith(tuple(NOT_PROBLEMS))
     )
     assert missing == [], "add a row to README's troubleshooting table for each"
+
+
+def _clean_aws(monkeypatch) -> None:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+def test_the_readmes_table_set_up_makes_the_table_the_bot_makes(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    from bot.store.dynamodb import BANS_INDEX_ATTRIBUTES, BANS_INDEX_SPEC, create_table
+
+    create, update = re.findall(r"```sh\n(aws dynamodb (?:create|update)-table.*?)```", README, re.DOTALL)
+    _clean_aws(monkeypatch)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table(client, "ivs-kick-cases")
+        table = client.describe_table(TableName="ivs-kick-cases")["Table"]
+    attributes = {(a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]}
+    assert set(re.findall(r"AttributeName=(\w+),AttributeType=(\w)", create)) == attributes
+    documented = json.loads(re.search(r"--global-secondary-indexes '(.*?)'", create, re.DOTALL).group(1))
+    made = [
+        {k: index[k] for k in ("IndexName", "KeySchema", "Projection")} for index in table["GlobalSecondaryIndexes"]
+    ]
+    assert sorted(documented, key=str) == sorted(made, key=str)
+    # and the update that adds the bans index to an older table is the one add_bans_index makes
+    added = {(a["AttributeName"], a["AttributeType"]) for a in BANS_INDEX_ATTRIBUTES}
+    assert set(re.findall(r"AttributeName=(\w+),AttributeType=(\w)", update)) == added
+    assert json.loads(re.search(r"--global-secondary-index-updates '(.*?)'", update, re.DOTALL).group(1)) == [
+        {"Create": BANS_INDEX_SPEC}
+    ]
+
+
+def test_the_readmes_token_service_check_reads_the_bans_the_bot_writes(monkeypatch):
+    """The Python snippet of "The ban records and a token service's check", against moto's DynamoDB server holding
+    bans the bot's own store wrote."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.kick.bans import ALL_ROOMS
+    from bot.store.dynamodb import DynamoCaseStore
+    from rig.bans import record_ban
+    from rig.moto import MotoServer, dynamodb_table
+    from rig.world import ROOM, ROOM_EU
+
+    [snippet] = re.findall(r"```python\n(.*?)```", _section("### The ban records and a token service's check"), re.S)
+    _clean_aws(monkeypatch)
+    now = datetime.now(timezone.utc)
+    with MotoServer() as moto:
+        for name, value in {
+            "AWS_ENDPOINT_URL_DYNAMODB": moto.url, "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "AKIDIVSKICKTEST", "AWS_SECRET_ACCESS_KEY": "unused-by-moto",
+        }.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        dynamodb_table(moto, "ivs-kick-cases")
+        import boto3
+
+        store = DynamoCaseStore("ivs-kick-cases", client=boto3.client("dynamodb"))
+        record_ban(store, ROOM, "timed_out", now, timedelta(hours=1))
+        record_ban(store, ALL_ROOMS, "everywhere", now)
+        record_ban(store, ROOM, "served", now - timedelta(hours=3), timedelta(hours=1))
+        record_ban(store, ROOM, "forgiven", now, timedelta(days=7))
+        store.end_ban(ROOM, "forgiven", now, "U0MOD")
+        namespace: dict = {}
+        exec(snippet, namespace)
+        is_banned = namespace["is_banned"]
+        answers = {(room, user): is_banned("ivs-kick-cases", room, user) for room in (ROOM, ROOM_EU)
+                   for user in ("timed_out", "everywhere", "served", "forgiven", "never")}  # fmt: skip
+    assert {key for key, banned in answers.items() if banned} == {
+        (ROOM, "timed_out"), (ROOM, "everywhere"), (ROOM_EU, "everywhere")
+    }  # fmt: skip

@@ -21,8 +21,12 @@ class TableOutdated(RuntimeError):
     """The DynamoDB table predates a feature the bot needs (its `bans` index); the message says how to add it."""
 
 
+class StoreThrottled(RuntimeError):
+    """DynamoDB kept answering part of a read as unprocessed (throttled) through every try."""
+
+
 # What a store raises when it cannot be reached or written: the file or table, the network, DynamoDB itself.
-STORE_ERRORS = (sqlite3.Error, BotoCoreError, ClientError, OSError, TableOutdated)
+STORE_ERRORS = (sqlite3.Error, BotoCoreError, ClientError, OSError, TableOutdated, StoreThrottled)
 
 DEFAULT_DB = "ivs-kick.db"
 _DYNAMODB = re.compile(r"dynamodb:([a-zA-Z0-9_.-]{3,255})")

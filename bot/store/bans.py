@@ -1,7 +1,7 @@
 """Ban records as each store keeps them, and the one read every enforcer makes: is this viewer banned in this room?
 
 This module is the whole read path of the message review handler (bot/review.py) and of `python -m bot bans check`,
-so it imports the standard library, boto3 and bot.kick.bans only.
+so it imports the standard library, boto3 and bot.kick.bans only (and the light bot.store package it sits in).
 
 DynamoDB: one item per room (or `*`) and viewer, in the case table:
 
@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ..kick.bans import ALL_ROOMS, EXPIRED, KEPT_AFTER_END, Ban
+from . import StoreChoice, StoreThrottled
 
 BANS_INDEX = "bans"
 BANNED = "Y"  # the `bans` index's key while a ban has not ended
@@ -138,6 +139,22 @@ class DynamoBanReader:
             if not request:
                 break
         else:
-            raise RuntimeError(f"DynamoDB left ban keys unprocessed after {_UNPROCESSED_TRIES} tries")
+            raise StoreThrottled(f"DynamoDB left ban keys unprocessed after {_UNPROCESSED_TRIES} tries")
         reader = TypeDeserializer()
         return holding((ban_from({k: reader.deserialize(v) for k, v in item.items()}) for item in items), now)
+
+
+def open_reader(choice: StoreChoice, *, seconds: float, attempts: int) -> BanReader:
+    """The ban reader for a store choice (bot.store.choose_store): the SQLite file read-only (never created), or the
+    DynamoDB table through a client that waits at most `seconds` to connect and `seconds` for each answer, and
+    makes at most `attempts` tries of a call (botocore's standard retry mode). Raises the store's errors
+    (sqlite3.Error for a file that cannot be opened, botocore's NoRegionError without a region)."""
+    if choice.kind == "sqlite":
+        return SqliteBanReader(choice.location)
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=seconds, read_timeout=seconds, retries={"mode": "standard", "total_max_attempts": attempts}
+    )
+    return DynamoBanReader(choice.location, boto3.client("dynamodb", config=config))

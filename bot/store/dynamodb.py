@@ -43,7 +43,7 @@ from ..kick.bans import EXPIRED, Ban
 from ..kick.cases import Action, Amendment, AuditPost, Case, CaseNotFound, NewCase, Status, Target
 from ..kick.flood import FLOOD_PRONE, AuditGate
 from ..kick.moderators import GroupChange
-from . import TableOutdated
+from . import StoreThrottled, TableOutdated
 from .bans import (
     BANNED,
     BANS_INDEX,
@@ -739,7 +739,7 @@ class DynamoCaseStore:
 
     def _batched(self, operation: str, request: Item, unprocessed: str) -> Iterator[Item]:
         """Send a batch request, then again whatever DynamoDB left unprocessed (throttled), backing off as it
-        asks; yields each answer. RuntimeError when part of it is still unprocessed after BATCH_TRIES rounds."""
+        asks; yields each answer. StoreThrottled when part of it is still unprocessed after BATCH_TRIES rounds."""
         for attempt in range(BATCH_TRIES):
             answer = getattr(self._client, operation)(RequestItems=request)
             yield answer
@@ -747,7 +747,7 @@ class DynamoCaseStore:
             if not request:
                 return
             time.sleep(min(0.05 * 2**attempt, 2.0))
-        raise RuntimeError(f"DynamoDB kept part of a {operation} unprocessed after {BATCH_TRIES} tries")
+        raise StoreThrottled(f"DynamoDB kept part of a {operation} unprocessed after {BATCH_TRIES} tries")
 
     def _put(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """A transaction Put that never overwrites: no item this store creates is ever created twice."""

@@ -1,15 +1,11 @@
 """Ban cases on record, in both modes: `history` and `case` name the kind and until when, Edit reason works on
-them as on kicks, and a timeout's end, as the sweep opens it in the store, is posted like any case."""
+them as on kicks, and a timeout's end, which the outbox's sweep opens when it runs out, is posted like any case."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-from bot.kick.cases import Action, NewCase, Status
-from bot.store.sqlite import SqliteCaseStore
 from rig.world import AUDIT_CHANNEL, MODERATOR, ROOM
 
-from .test_bans import exported
+from .test_bans import ban_on, exported
 from .test_looking_back import _click_edit, _look
 
 
@@ -38,25 +34,17 @@ def test_edit_reason_on_a_ban_keeps_its_kind_and_until_when(start_bot, mode):
     assert "slurs" in shown and "was: spam" in shown and "*Action*\\nBan\\npermanently" in shown
 
 
-def test_a_timeouts_end_opened_in_the_store_is_posted_once_and_exported(start_bot, mode):
-    bot = start_bot(mode)
-    bot.kick(f"timeout {ROOM} troll_42 1h spam")
-    store = SqliteCaseStore(bot.process.workdir / "ivs-kick.db")
-    ban = store.get(1)
-    now = datetime.now(timezone.utc)
-    store.open_case(
-        NewCase(
-            created_at=now, moderator_id=ban.moderator_id, team_id=ban.team_id, channel_id=ban.channel_id,
-            status=Status.DONE, room_arn=ban.room_arn, user_ids=ban.user_ids, reason=ban.reason,
-            detail="The timeout set in case #1 ran out.", submission_key="ban-ended:1", audit_due_at=now,
-            action=Action.BAN_ENDED, banned_until=ban.banned_until - timedelta(minutes=59),
-        )
-    )  # fmt: skip
-    bot.slack.wait_for(lambda: len(bot.audit_posts()) == 2, timeout=20)
+def test_a_timeout_that_runs_out_is_posted_as_its_end_and_exported(start_bot, mode):
+    bot = start_bot(mode, IVS_KICK_SHORTEST_TIMEOUT="5s")
+    bot.kick(f"timeout {ROOM} troll_42 5s spam")
+    bot.slack.wait_for(lambda: len(bot.audit_posts()) == 2, timeout=30)  # the 5 s, then the outbox's next sweep
     post = bot.audit_posts()[1]
     assert post["channel"] == AUDIT_CHANNEL
-    assert post["text"].startswith(
-        f":hourglass_flowing_sand: Case #2 · Timeout ended: `troll_42` may chat again in {ROOM}"
+    ended = f":hourglass_flowing_sand: Case #2 · Timeout ended: `troll_42` may chat again in {ROOM}"
+    assert post["text"].startswith(ended) and "reason: spam" in post["text"]
+    shown = repr(post["blocks"])
+    assert (
+        "The 5 seconds timeout set in case #1 ran out." in shown and "*Action*\\nTimeout ended\\nended <!date^" in shown
     )
-    assert "The timeout set in case #1 ran out." in repr(post["blocks"]) and "ended <!date^" in repr(post["blocks"])
+    assert ban_on(bot, ROOM, "troll_42") is None
     assert '"action": "ban_ended"' in exported(bot)

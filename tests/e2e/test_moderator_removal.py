@@ -26,7 +26,7 @@ def _opened(bot: Bot, trigger_id: str) -> list:
 def test_a_removal_heard_by_one_process_is_honoured_by_another_on_the_same_sqlite_store(start_bot):
     """Two processes on one SQLite file, as gunicorn's workers with WEB_CONCURRENCY > 1 are (the kernel picks
     which worker gets a request, so here two processes stand in for them and each request is sent where the test
-    says; bench/removal.py measures the same across real workers)."""
+    says; `python -m bench.removal` measures the same across real workers)."""
     env = {"IVS_KICK_MODERATORS": None, "IVS_KICK_MODERATOR_GROUP": GROUP}
     heard = start_bot("http", **env)
     other = start_bot("http", workdir=heard.process.workdir, **env)

@@ -2,7 +2,7 @@
 
 Worst cases: 500 user IDs of 128 characters (each `&`, five characters once escaped), 256-character reasons of
 the same, room names of 128, a history of 50 bulk cases, a case amended 50 times, 100 rooms in the picker.
-Slack's own checks are the fake's (tests/fakes/slack.py), which answer as Slack does; the checks below it
+Slack's own checks are the fake's (rig/fakes/slack.py), which answer as Slack does; the checks below it
 (message `text` within the 4,000 characters Slack advises, "… and N more") are the bot's own promises.
 """
 

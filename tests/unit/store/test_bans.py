@@ -121,3 +121,24 @@ def test_an_unban_case_settles_as_done(store):
     case, _ = store.open_case(new(action=Action.UNBAN))
     settled = store.record_outcome(case.number, Status.DONE, case.targets, None, T0)
     assert settled.status is Status.DONE and settled.action is Action.UNBAN
+
+
+class AlwaysThrottled:
+    """A DynamoDB client whose BatchGetItem leaves every key unprocessed, as DynamoDB does when it throttles part
+    of a batch instead of failing the call."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def batch_get_item(self, RequestItems):
+        self.calls += 1
+        return {"Responses": {}, "UnprocessedKeys": RequestItems}
+
+
+def test_keys_left_unprocessed_through_every_try_are_a_store_error():
+    from bot.store import STORE_ERRORS, StoreThrottled
+
+    client = AlwaysThrottled()
+    with pytest.raises(StoreThrottled) as raised:
+        DynamoBanReader(TABLE, client).ban_on(ROOM, "troll", T0)
+    assert isinstance(raised.value, STORE_ERRORS) and client.calls == 5
