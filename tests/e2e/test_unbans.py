@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 
+from bot.review import Reviewer
 from bot.store.bans import DynamoBanReader
 from rig.drive import INVOKED_IN, button_payload
 from rig.world import ROOM, ROOM_EU, BotProcess
@@ -142,3 +143,22 @@ def test_a_timeout_listed_and_lifted_with_the_dynamodb_store(start_bot, dynamodb
     assert "Ended the ban of case #1 (until " in bot.kick(f"unban {ROOM} troll_42").reply
     assert reader.ban_on(ROOM, "troll_42", datetime.now(timezone.utc)) is None
     assert _listed(bot)["text"] == "No bans in force in any room."
+
+
+def test_what_moderators_do_in_slack_is_what_the_review_handler_enforces(start_bot, mode):
+    bot = start_bot(mode, IVS_KICK_REGIONS="us-west-2,eu-central-1")
+    reviewer = Reviewer({"IVS_KICK_STORE": "sqlite", "IVS_KICK_DB": str(bot.process.workdir / "ivs-kick.db")})
+
+    def review(room: str) -> str:
+        event = {"Content": "hi", "MessageId": "m1", "RoomArn": room, "Attributes": {},
+                 "Sender": {"UserId": "troll_42", "Ip": "203.0.113.7", "Attributes": {}}}  # fmt: skip
+        return reviewer.review(event)["ReviewResult"]
+
+    bot.kick(f"timeout {ROOM} troll_42 1h spam")
+    assert (review(ROOM), review(ROOM_EU)) == ("DENY", "ALLOW")
+    bot.kick("ban * troll_42 again")
+    assert (review(ROOM), review(ROOM_EU)) == ("DENY", "DENY")
+    bot.kick("unban * troll_42")
+    assert (review(ROOM), review(ROOM_EU)) == ("DENY", "ALLOW")
+    bot.kick(f"unban {ROOM} troll_42")
+    assert (review(ROOM), review(ROOM_EU)) == ("ALLOW", "ALLOW")
