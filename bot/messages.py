@@ -37,7 +37,7 @@ from .slack_limits import (
 
 MODAL_CALLBACK_ID = "ivs_kick_confirm"
 REASON_BLOCK, REASON_ACTION = "reason", "reason"
-KICK_NOT_BAN = (
+KICK_ONLY_NOTE = (
     ":warning: *No, kick only* disconnects the viewer: IVS Chat closes their connections to the room, but they can "
     "rejoin if your app gives them a new chat token. Choose a *Ban* to keep them out."
 )
@@ -173,7 +173,7 @@ def kick_modal(
     blocks += [
         reason_block(order.reason, placeholder={"type": "plain_text", "text": "Why are they being removed?"}),
         ban_select(order.term, every_room=order.room == ALL_ROOMS),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_NOT_BAN}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_ONLY_NOTE}]},
     ]
     if role_unconfirmed:
         blocks.append(
@@ -365,7 +365,7 @@ def kick_form(room: Room | None, reference: str | None, context: ModalContext) -
             },
             reason_block(None),
             ban_select(None),
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_NOT_BAN}]},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_ONLY_NOTE}]},
         ],
     )
 

@@ -130,7 +130,7 @@ NOT_PROBLEMS = {
     "Check the bans in the", "is not banned from",
     "Disconnected {} from", "Posted as one message so", "Reason amended by", "You will be asked to",
     "Kicking {} viewers from", "Slack has not answered the", "from IVS Chat", "{} and {} more",
-    "A disconnect is a *kick,", "Disconnected all", "Audit post", "One per line",
+    "Disconnected all", "Audit post", "One per line",
     "Ended the ban of case", "Replaces the ban of case", "disconnected and banned", "Ban from IVS Chat",
     "Time out in IVS Chat", "Unban in IVS Chat", "Why is the ban lifted?", "Ends this viewer's ban",
     "A ban or timeout also", "No bans in force",
