@@ -56,7 +56,7 @@ def _ended_case(ban_case: Case | None, bans: list[Ban]) -> NewCase:
         room_name=ban_case.room_name if ban_case else None,
         reason=ban_case.reason if ban_case else None,
         user_ids=tuple(ban.user_id for ban in bans),
-        detail=f"The {length} timeout set in case #{first.case_number} ran out.",
+        detail=f"The timeout set in case #{first.case_number} ({length}) ran out.",
         submission_key=ended_key(first.case_number),
         audit_due_at=first.expires_at,
         action=Action.BAN_ENDED,

@@ -36,7 +36,7 @@ def test_a_timeout_ends_in_one_case_listing_every_viewer_it_kept_out(store):
     assert ended.action is Action.BAN_ENDED and ended.status is Status.DONE
     assert ended.user_ids == ("raider1", "raider2") and ended.room_arn == ROOM and ended.reason == "raid"
     assert ended.banned_until == T0 + HOUR and ended.moderator_id == "U0MOD"
-    assert ended.detail == f"The 1 hour timeout set in case #{ban_case.number} ran out."
+    assert ended.detail == f"The timeout set in case #{ban_case.number} (1 hour) ran out."
     assert [c.number for c in store.due_deliveries(T0 + 2 * HOUR)][-1] == ended.number  # the outbox posts it
     assert end_lapsed(store, T0 + 2 * HOUR) == [] and store.lapsed_bans(T0 + 2 * HOUR) == []
     assert store.ban_on(ROOM, "troll", T0 + 2 * HOUR) is not None
