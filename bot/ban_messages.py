@@ -11,7 +11,7 @@ from .kick.bans import ALL_ROOMS, Ban
 from .kick.request import UnbanOrder
 from .kick.rooms import Room
 from .look_back import LINE_REASON
-from .messages import ModalContext, modal, reason_block, room_text
+from .messages import ROLE_UNCONFIRMED_NOTE, ModalContext, modal, reason_block, room_text
 from .slack_limits import ELLIPSIS, MESSAGE_BLOCKS, MESSAGE_TEXT, clip_mrkdwn
 
 UNBAN_CALLBACK_ID = "ivs_kick_unban"
@@ -20,7 +20,9 @@ UNBAN_BUTTON = "ivs_kick_unban_button"
 SHOWN_BANS = MESSAGE_BLOCKS - 2
 
 
-def unban_modal(order: UnbanOrder, room: Room | None, context: ModalContext) -> dict[str, Any]:
+def unban_modal(
+    order: UnbanOrder, room: Room | None, context: ModalContext, *, role_unconfirmed: bool = False
+) -> dict[str, Any]:
     """The unban confirmation: the room (`room` None while it is looked up), the viewer, the reason."""
     fields = [{"type": "mrkdwn", "text": f"*Room*\n{room_text(order.room, room)}", "verbatim": True}]
     if room:
@@ -37,6 +39,8 @@ def unban_modal(order: UnbanOrder, room: Room | None, context: ModalContext) -> 
         reason_block(order.reason, placeholder={"type": "plain_text", "text": "Why is the ban lifted?"}),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
     ]
+    if role_unconfirmed:
+        blocks.append(ROLE_UNCONFIRMED_NOTE)
     return modal(UNBAN_CALLBACK_ID, "Unban in IVS Chat", "Unban", context, blocks)
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from .kick.bans import BAN_CHOICES, InvalidDuration, Term, choice_for_term, describe_length, parse_duration
+from .kick.bans import (
+    BAN_CHOICES,
+    MIN_TIMEOUT,
+    InvalidDuration,
+    Term,
+    choice_for_term,
+    describe_length,
+    parse_duration,
+)
 from .kick.request import InvalidField
 from .slack_limits import OPTION_TEXT, VIEW_TITLE, clip
 
@@ -54,10 +62,18 @@ def _choice(term: Term | None) -> tuple[str, str]:
     return value, CHOICE_LABELS[value]
 
 
-def ban_select(term: Term | None, *, every_room: bool = False) -> dict[str, Any]:
-    """The Ban input: the listed choices (without *No, kick only* for a ban on every room, which a kick cannot
-    be), `term`'s own option first among the timeouts when it is not listed, `term` chosen."""
-    listed = [value for value, _ in BAN_CHOICES if not (every_room and value == KICK_ONLY)]
+def _offered(value: str, term: Term | None, every_room: bool, shortest: timedelta) -> bool:
+    """Whether the select lists this choice: not *No, kick only* for a ban on every room (a kick cannot be), and
+    no timeout shorter than `shortest` (IVS_KICK_SHORTEST_TIMEOUT)."""
+    if term is None:
+        return not every_room
+    return term.length is None or term.length >= shortest
+
+
+def ban_select(term: Term | None, *, every_room: bool = False, shortest: timedelta = MIN_TIMEOUT) -> dict[str, Any]:
+    """The Ban input: the choices offered (see _offered), `term`'s own option first among the timeouts when it is
+    not listed, `term` chosen."""
+    listed = [value for value, known in BAN_CHOICES if _offered(value, known, every_room, shortest)]
     options = [_option(value, CHOICE_LABELS[value]) for value in listed]
     chosen = _option(*_choice(term))
     if chosen not in options:
@@ -88,13 +104,18 @@ def term_of(value: str | None, shortest: timedelta) -> Term | None:
     for a value the select never offers, or a timeout shorter than `shortest` (IVS_KICK_SHORTEST_TIMEOUT)."""
     if value is None or value == KICK_ONLY:
         return None
-    for choice, term in BAN_CHOICES:
-        if choice == value:
+    listed = dict(BAN_CHOICES)
+    if value in listed:
+        term = listed[value]
+        if term is None or term.length is None or term.length >= shortest:
             return term
-    try:
-        return Term(parse_duration(value, shortest))
-    except InvalidDuration as problem:
-        raise InvalidField(BAN_BLOCK, f"Ban must be one of the choices listed; {problem}") from None
+        problem = f"Duration must be from {describe_length(shortest)} to 90 days; got {describe_length(term.length)}."
+    else:
+        try:
+            return Term(parse_duration(value, shortest))
+        except InvalidDuration as error:
+            problem = str(error)
+    raise InvalidField(BAN_BLOCK, f"Ban must be one of the choices listed; {problem}")
 
 
 # A view as views.update takes it: what views.open returned, less what Slack adds (id, hash, state, …).

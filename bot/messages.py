@@ -16,7 +16,7 @@ from .kick.audit import (
     escape_mrkdwn,
     mention_channel,
 )
-from .kick.bans import ALL_ROOMS
+from .kick.bans import ALL_ROOMS, MIN_TIMEOUT
 from .kick.cases import Action, Case, Status
 from .kick.command import USAGE
 from .kick.flood import FLOOD_PRONE
@@ -155,8 +155,25 @@ def reason_block(initial: str | None, hint: str | None = None, **element: Any) -
     }
 
 
+# Shown on a confirmation opened before the moderator role could be confirmed (Slack slow or rate limited).
+ROLE_UNCONFIRMED_NOTE = {
+    "type": "context",
+    "elements": [
+        {
+            "type": "mrkdwn",
+            "text": ":hourglass: Your moderator role could not be confirmed yet; it is checked when you confirm.",
+        }
+    ],
+}
+
+
 def kick_modal(
-    order: KickOrder, room: Room | None, context: ModalContext, *, role_unconfirmed: bool = False
+    order: KickOrder,
+    room: Room | None,
+    context: ModalContext,
+    *,
+    role_unconfirmed: bool = False,
+    shortest: timedelta = MIN_TIMEOUT,
 ) -> dict[str, Any]:
     """The confirmation: what will happen to whom, where. `room` None means it is still being looked up."""
     count = len(order.user_ids)
@@ -172,22 +189,11 @@ def kick_modal(
         )
     blocks += [
         reason_block(order.reason, placeholder={"type": "plain_text", "text": "Why are they being removed?"}),
-        ban_select(order.term, every_room=order.room == ALL_ROOMS),
+        ban_select(order.term, every_room=order.room == ALL_ROOMS, shortest=shortest),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_ONLY_NOTE}]},
     ]
     if role_unconfirmed:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": ":hourglass: Your moderator role could not be confirmed yet; "
-                        "it is checked when you confirm.",
-                    }
-                ],
-            }
-        )
+        blocks.append(ROLE_UNCONFIRMED_NOTE)
     return modal(MODAL_CALLBACK_ID, modal_title(order.term), submit_label(order.term, count), context, blocks)
 
 
@@ -320,7 +326,9 @@ def room_option(room: Room) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": clip(room.label(), OPTION_TEXT)}, "value": room.arn}
 
 
-def kick_form(room: Room | None, reference: str | None, context: ModalContext) -> dict[str, Any]:
+def kick_form(
+    room: Room | None, reference: str | None, context: ModalContext, shortest: timedelta = MIN_TIMEOUT
+) -> dict[str, Any]:
     """The form for /ivs-kick with no arguments: pick a room, list the users (one per line), give a reason."""
     picker: dict[str, Any] = {
         "type": "external_select",
@@ -364,7 +372,7 @@ def kick_form(room: Room | None, reference: str | None, context: ModalContext) -
                 },
             },
             reason_block(None),
-            ban_select(None),
+            ban_select(None, shortest=shortest),
             {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_ONLY_NOTE}]},
         ],
     )

@@ -133,7 +133,7 @@ NOT_PROBLEMS = {
     "Disconnected all", "Audit post", "One per line",
     "Ended the ban of case", "Replaces the ban of case", "disconnected and banned", "Ban from IVS Chat",
     "Time out in IVS Chat", "Unban in IVS Chat", "Why is the ban lifted?", "Ends this viewer's ban",
-    "A ban or timeout also", "No bans in force",
+    "A ban or timeout also", "No bans in force", "The timeout set in case",
     # prefixes of another message, which has its own row
     "Nothing was done", "The kick failed", "Last delivery problem", "The unban changed nothing",
 }  # fmt: skip

@@ -23,6 +23,13 @@ def test_a_slow_user_group_look_up_does_not_cost_the_modal(start_bot, slack):
     assert "Disconnected viewer42" in bot.wait_reply(response_url, timeout=20)
 
 
+def test_an_unban_confirmation_opened_before_the_role_is_known_says_so(start_bot, slack):
+    slack.set_delay("usergroups.users.list", 5)
+    bot = _group_bot(start_bot, "http", slack, ["U0GROUPMOD"])
+    _, trigger_id, _ = bot.command(f"unban {ROOM} viewer42", user="U0GROUPMOD")
+    assert "could not be confirmed yet" in repr(bot.opened_view(trigger_id)["blocks"])
+
+
 def test_a_rate_limited_user_group_look_up_does_not_cost_the_modal(start_bot, slack):
     slack.fail_next("usergroups.users.list", error="ratelimited", status=429, retry_after=3)
     bot = _group_bot(start_bot, "socket", slack, ["U0GROUPMOD"])

@@ -14,6 +14,7 @@ from ...ban_messages import unban_modal, unban_target
 from ...kick.bans import ALL_ROOMS
 from ...kick.cases import Action
 from ...kick.flow import Attempt
+from ...kick.moderators import Standing
 from ...kick.request import UnbanOrder
 from ...messages import ModalContext
 from ..confirmations import open_confirmation, refuse
@@ -47,5 +48,7 @@ class UnbanButton:
             refuse(services, attempt, verdict, response_url)
             return
         context = ModalContext(room_arn, room_arn, room.name if room else None, (user,), channel, response_url, count=1)
-        view = unban_modal(UnbanOrder(room_arn, user), room, context)
+        view = unban_modal(
+            UnbanOrder(room_arn, user), room, context, role_unconfirmed=verdict.standing is Standing.UNKNOWN
+        )
         open_confirmation(client, body.get("trigger_id"), view, response_url)

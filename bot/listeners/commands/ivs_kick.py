@@ -179,8 +179,9 @@ class IvsKickCommand:
             return f"refused_{verdict.standing.value}"
         room = services.rooms.known(request.room) if request.room else None
         context = ModalContext(request.room or "", None, None, (), command.get("channel_id"), response_url)
+        view = kick_form(room, request.room, context, services.settings.shortest_timeout)
         try:
-            client.views_open(trigger_id=command.get("trigger_id"), view=kick_form(room, request.room, context))
+            client.views_open(trigger_id=command.get("trigger_id"), view=view)
         except (SlackClientError, OSError) as error:
             log.error("views.open failed", extra={"fields": {"error": slack_error(error)}})
             reply_privately(response_url, f":warning: The form could not be opened (Slack said {slack_error(error)}).")
@@ -214,7 +215,9 @@ class IvsKickCommand:
         unconfirmed = verdict.standing is Standing.UNKNOWN
 
         def build(shown: Room | None, context: ModalContext) -> dict[str, Any]:
-            return kick_modal(order, shown, context, role_unconfirmed=unconfirmed)
+            return kick_modal(
+                order, shown, context, role_unconfirmed=unconfirmed, shortest=services.settings.shortest_timeout
+            )
 
         opened = self._open(order, room, context, build, command, client)
         return "modal_failed" if not opened else "modal_opened" if verdict.allowed else "modal_opened_role_unconfirmed"
@@ -227,8 +230,10 @@ class IvsKickCommand:
             return f"unban_refused_{verdict.standing.value}"
         context = self._context(order, room, (order.user_id,), command)
 
+        unconfirmed = verdict.standing is Standing.UNKNOWN
+
         def build(shown: Room | None, context: ModalContext) -> dict[str, Any]:
-            return unban_modal(order, shown, context)
+            return unban_modal(order, shown, context, role_unconfirmed=unconfirmed)
 
         return "unban_modal_opened" if self._open(order, room, context, build, command, client) else "modal_failed"
 

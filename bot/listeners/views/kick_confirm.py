@@ -63,7 +63,7 @@ class Progress:
 
 
 # Shown on the modal when the case cannot be written: nothing may be kicked off the record.
-STORE_DOWN = "The audit trail could not be written, so nothing was kicked. Try again in a minute."
+STORE_DOWN = "The audit trail could not be written, so nothing was done. Try again in a minute."
 
 
 def refuse_store_down(ack: Ack, error: Exception) -> None:
