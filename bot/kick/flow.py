@@ -163,11 +163,7 @@ def carry_out(
         status, detail, targets = _ban(case, attempt, gateway, store, where, progress)
     else:
         status, detail, targets = _kick(attempt, gateway, progress)
-    done = datetime.now(attempt.at.tzinfo)
-    room = None if case.room_arn == attempt.room_arn else (attempt.room_arn, attempt.room_name)
-    case = store.record_outcome(case.number, status, targets, detail, audit_due(status, done), room)
-    _log(attempt, case, started)
-    return case
+    return _settle(store, case, attempt, (status, detail, targets), started)
 
 
 def carry_out_unban(case: Case, attempt: Attempt, moderators: ModeratorDirectory, store: CaseStore) -> Case:
@@ -182,6 +178,15 @@ def carry_out_unban(case: Case, attempt: Attempt, moderators: ModeratorDirectory
         now = datetime.now(attempt.at.tzinfo)
         status, target = unban_result(store, attempt.room_arn, attempt.user_ids[0], now, attempt.moderator_id)
         detail, targets = None, [target]
+    return _settle(store, case, attempt, (status, detail, targets), started)
+
+
+def _settle(
+    store: CaseStore, case: Case, attempt: Attempt, outcome: tuple[Status, str | None, list[Target]], started: float
+) -> Case:
+    """Record the outcome on the case (with its room, when it was found only after the case was opened) and log
+    the attempt."""
+    status, detail, targets = outcome
     done = datetime.now(attempt.at.tzinfo)
     room = None if case.room_arn == attempt.room_arn else (attempt.room_arn, attempt.room_name)
     case = store.record_outcome(case.number, status, targets, detail, audit_due(status, done), room)
