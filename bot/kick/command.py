@@ -13,6 +13,7 @@ from .request import (
     InvalidField,
     KickOrder,
     UnbanOrder,
+    check_unicode,
     kick_order,
     room_rule,
     shown,
@@ -197,6 +198,7 @@ def _duration(rest: str, shortest: timedelta) -> tuple[Term, str]:
             "duration",
             f"Duration is missing: give {duration_help(shortest)} after the user IDs, as in {SYNTAX['timeout']}.",
         )
+    check_unicode("duration", "Duration", given)  # a lone surrogate can be neither shown nor kept on record
     try:
         return Term(parse_duration(given, shortest)), rest
     except InvalidDuration as problem:

@@ -147,7 +147,7 @@ def _first_unseen(value: str) -> int | None:
     return None
 
 
-def _check_unicode(field: str, label: str, value: str) -> None:
+def check_unicode(field: str, label: str, value: str) -> None:
     """A lone surrogate (JSON can carry one as `\\ud800`) is not text: it cannot be stored, shown or sent to AWS."""
     at = first_lone_surrogate(value)
     if at is not None:
@@ -185,7 +185,7 @@ def validate_room(value: str) -> str:
 
 
 def validate_user(value: str) -> str:
-    _check_unicode("user", "User ID", value)
+    check_unicode("user", "User ID", value)
     _check_length("user", "User ID", value, user_rule())
     at = _first_unseen(value)
     if at is not None or not value.strip():
@@ -209,7 +209,7 @@ def validate_reason(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
-    _check_unicode("reason", "Reason", value)
+    check_unicode("reason", "Reason", value)
     _check_length("reason", "Reason", value, reason_rule())
     if _has_control_chars(value, allow_newlines=True) or any(ch in _BIDI_CONTROLS for ch in value):
         raise InvalidField(
@@ -225,7 +225,7 @@ def validate_room_reference(value: str, *, every_room: bool = False) -> str:
         if every_room:
             return value
         raise InvalidField("room", ONE_ROOM)
-    _check_unicode("room", "Room", value)
+    check_unicode("room", "Room", value)
     if value.lower().startswith("arn:"):
         return validate_room(value)
     if not _ROOM_REFERENCE.fullmatch(value):

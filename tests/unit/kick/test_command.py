@@ -279,6 +279,7 @@ def test_a_lone_surrogate_is_refused_in_every_field_and_cleaned_on_record(tmp_pa
         (f"{ROOM} viewer spam \ud800", "reason"),
         ("ma\ud800in viewer", "room"),
         ("history vie\udc00wer", "user"),
+        (f"timeout {ROOM} troll_42 9\ud800m spam", "duration"),
     ):
         parsed = parse_command(text)
         assert isinstance(parsed, ParseError) and parsed.field == field, text
