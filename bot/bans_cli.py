@@ -45,6 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _values_joined(argv: list[str]) -> list[str]:
+    """`--room X` and `--user X` as `--room=X` and `--user=X`: IVS Chat allows any visible text as a user ID, so a
+    viewer may be called `-troll` or `--room`, which argparse would otherwise read as an option and refuse."""
+    joined, args = [], iter(argv)
+    for arg in args:
+        value = next(args, None) if arg in ("--room", "--user") else None
+        joined.append(arg if value is None else f"{arg}={value}")
+    return joined
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -57,7 +67,7 @@ def describe(ban: Ban, user_id: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_values_joined(argv))
     for flag, check, value in (("--room", validate_room, args.room), ("--user", validate_user, args.user)):
         try:
             check(value)

@@ -73,6 +73,19 @@ def test_exit_codes_say_who_may_get_a_chat_token(store, env, tmp_path):
         assert check(env, tmp_path, user=user) == (0, f"{user} is not banned from {ROOM}.\n", ""), user
 
 
+def test_a_user_id_that_looks_like_an_option_is_checked_as_given(store, env, tmp_path):
+    """IVS Chat takes any visible text as a user ID, so a viewer may be called `-troll` or `--room`: a token service
+    passing it after --user must get that viewer's answer, not a usage error it might take for "not banned"."""
+    for user in ("-troll", "--room", "-h", "--user"):
+        ban = record_ban(store, ROOM, user, now())
+        assert check(env, tmp_path, user=user) == (
+            1,
+            f"{user} is banned from {ROOM} permanently (case #{ban.case_number}).\n",
+            "",
+        )
+    assert check(env, tmp_path, user="-never-banned") == (0, f"-never-banned is not banned from {ROOM}.\n", "")
+
+
 @pytest.mark.parametrize(
     "args, said",
     [
