@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from .bans import ALL_ROOMS, Ban
 from .cases import Case, CaseStore, Status, Target
+from .expiry import end_lapsed
 from .ivs import IvsChatGateway, Outcome
 
 KICKED = "kicked"  # a Target's result: disconnected (from every room it was asked for)
@@ -35,7 +36,12 @@ def room_text(room: str) -> str:
 
 
 def write_bans(store: CaseStore, case: Case, room: str, until: datetime | None) -> dict[str, Ban]:
-    """One ban record per user of the case, made by its moderator at its time; the bans they replaced, by user."""
+    """One ban record per user of the case, made by its moderator at its time; the bans they replaced, by user.
+
+    Timeouts that had run out by then but that no sweep has marked yet (it runs every few seconds, and not while the
+    bot is down) are ended first, their end cases opened as the sweep opens them: a new ban of the same viewer in
+    the same room replaces the record, which would otherwise take the end of that timeout off the record."""
+    end_lapsed(store, case.created_at)
     replaced: dict[str, Ban] = {}
     for user in case.user_ids:
         ban = Ban(room, user, case.number, case.moderator_id, case.created_at, expires_at=until)
