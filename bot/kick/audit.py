@@ -295,7 +295,9 @@ def audit_record(case: Case) -> AuditRecord:
             }
         )
     reason = clip_mrkdwn(escape_mrkdwn(case.reason), SHOWN_REASON) if case.reason else "none"
-    text = f"{title.replace('*', '')} by {mention_user(case.moderator_id)}"
+    # The headline's one bold span, `*Case #N · Kind*`, comes before anything typed: only its two markers go, so a
+    # user ID `tro*ll` (or `*`) and every room (*) read in the text as in the blocks.
+    text = f"{title.replace('*', '', 2)} by {mention_user(case.moderator_id)}"
     if case.room_arn:
         text += f" in {escape_mrkdwn(room_text(case.room_arn))}"
     if case.status is not Status.INVALID:

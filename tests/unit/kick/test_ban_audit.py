@@ -187,3 +187,14 @@ def test_the_list_of_bans_and_the_unban_confirmation_never_carry_a_live_mention(
     modal = unban_modal(UnbanOrder(ROOM, hostile, hostile), None, context)
     rendered = repr([b for b in modal["blocks"] if b["type"] != "input"])
     assert "<!channel>" not in rendered and "&lt;!channel&gt;ˋxˋ&lt;@U0LEAD&gt;" in rendered
+
+
+def test_a_posts_text_keeps_every_asterisk_of_a_user_id_and_of_every_room():
+    """The text of a post (what a notification shows) leaves out the headline's bold markers only: a viewer `tro*ll`
+    must not read as `troll`, nor a viewer `*` as nothing, nor every room (*) as "every room ()"."""
+    ban = audit_record(ban_case(room_arn="*", banned_until=None, targets=(Target("tro*ll", "kicked"),)))
+    assert ban.text.startswith(":no_entry_sign: Case #42 · Ban: `tro*ll` disconnected and banned permanently")
+    ended = ban_case(action=Action.BAN_ENDED, status=Status.DONE, room_arn="*", targets=(Target("*"),))
+    assert audit_record(ended).text.startswith(
+        ":hourglass_flowing_sand: Case #42 · Timeout ended: `*` may chat again in every room (*)"
+    )
