@@ -8,7 +8,7 @@ from typing import Any
 
 from .kick.audit import code_span, escape_mrkdwn, mention_user, slack_date
 from .kick.bans import ALL_ROOMS, Ban
-from .kick.request import UnbanOrder
+from .kick.request import InvalidField, UnbanOrder, validate_room, validate_user
 from .kick.rooms import Room
 from .look_back import LINE_REASON
 from .messages import ROLE_UNCONFIRMED_NOTE, ModalContext, modal, reason_block, room_text
@@ -51,14 +51,20 @@ def unban_value(ban: Ban) -> str:
 
 
 def unban_target(value: str | None) -> tuple[str, str] | None:
-    """An Unban button's (room, user), or None for a value this bot never put on one."""
+    """An Unban button's (room, user), or None for a value this bot never put on one: the room must be a room ARN
+    or `*` and the user a valid IVS Chat user ID, as on every ban the bot keeps, since a client that forges its
+    interactions can send anything there."""
     try:
         data = json.loads(value or "")
     except ValueError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("room"), str) or not isinstance(data.get("user"), str):
         return None
-    return data["room"], data["user"]
+    try:
+        room = data["room"] if data["room"] == ALL_ROOMS else validate_room(data["room"])
+        return room, validate_user(data["user"])
+    except InvalidField:
+        return None
 
 
 def scope_text(room: str | None, name: str | None = None) -> str:
