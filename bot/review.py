@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,9 +49,12 @@ ALLOW, DENY = "ALLOW", "DENY"
 # this stays inside the 200 ms, so a slow store gets IVS_KICK_REVIEW_ON_ERROR's answer, not the room's fallback.
 STORE_SECONDS = 0.08
 STORE_ATTEMPTS = 1
-# IVS Chat's limits on a room ARN and a user ID (its service model's RoomIdentifier and UserID: 1-128 characters).
+# IVS Chat's limits on a room ARN and a user ID (its service model's RoomIdentifier and UserID: 1-128 characters,
+# and RoomIdentifier's pattern, copied here since reading botocore's model takes longer than a review may).
 MAX_ROOM_ARN = 128
 MAX_USER_ID = 128
+ROOM_ARN = re.compile(r"arn:aws:ivschat:[a-z0-9-]+:[0-9]+:room/[a-zA-Z0-9-]+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # The Reason a viewer is shown when their message is denied because the store could not be read.
 UNCHECKED = "Your message could not be checked; try again in a minute."
 _SHOWN_ERROR = 300  # characters of a store error kept in the log line
@@ -72,7 +76,9 @@ def _kind(value: Any) -> str:
 
 
 def read_event(event: Any) -> Message:
-    """The fields a review needs, checked: RoomArn and Sender.UserId 1-128 characters, Content a string."""
+    """The fields a review needs, checked: RoomArn and Sender.UserId 1-128 characters, RoomArn a room ARN (so it
+    holds no `#`, and a ban key BAN#<room>#<user> cannot name another room's or viewer's ban) and Sender.UserId
+    Unicode text (no lone surrogate, which no store can be asked for), Content a string."""
     if not isinstance(event, Mapping):
         raise MalformedEvent(f"the event must be an object; got {_kind(event)}")
     sender = event.get("Sender")
@@ -84,10 +90,18 @@ def read_event(event: Any) -> Message:
         if not isinstance(value, str) or not 1 <= len(value) <= limit:
             got = f"{len(value)} characters" if isinstance(value, str) else _kind(value)
             raise MalformedEvent(f"{name} must be a string of 1-{limit} characters; got {got}")
+    room_arn, user_id = event["RoomArn"], sender["UserId"]
+    if not ROOM_ARN.fullmatch(room_arn):
+        raise MalformedEvent(
+            f"RoomArn must be an IVS Chat room ARN (arn:aws:ivschat:<region>:<account>:room/<id>); got {room_arn!r}"
+        )
+    lone = _LONE_SURROGATE.search(user_id)
+    if lone:
+        raise MalformedEvent(f"Sender.UserId must be Unicode text; character {lone.start() + 1} is a lone surrogate")
     content = event.get("Content")
     if not isinstance(content, str):
         raise MalformedEvent(f"Content must be a string; got {_kind(content)}")
-    return Message(event["RoomArn"], sender["UserId"], content)
+    return Message(room_arn, user_id, content)
 
 
 def reason_for(ban: Ban) -> str:

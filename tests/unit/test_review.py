@@ -16,7 +16,7 @@ import pytest
 import bot.review
 from bot.kick.bans import ALL_ROOMS
 from bot.kick.request import room_rule, user_rule
-from bot.review import MAX_ROOM_ARN, MAX_USER_ID, Reviewer, handler
+from bot.review import MAX_ROOM_ARN, MAX_USER_ID, ROOM_ARN, Reviewer, handler
 from bot.store.dynamodb import DynamoCaseStore
 from bot.store.sqlite import SqliteCaseStore
 from rig.bans import record_ban
@@ -131,6 +131,11 @@ def test_a_ban_and_an_unban_count_from_the_next_message(world):
         ({"Content": "free v-bucks", "RoomArn": ROOM, "Sender": {"UserId": "x" * 129}}, "got 129 characters"),
         ({"Content": "free v-bucks", "Sender": {"UserId": "troll_42"}}, "RoomArn must be a string"),
         ({"Content": None, "RoomArn": ROOM, "Sender": {"UserId": "troll_42"}}, "Content must be a string"),
+        # IVS Chat sends the room's ARN, which never holds `#` (ban keys are BAN#<room>#<user>) and is never `*`
+        ({"Content": "free v-bucks", "RoomArn": "*", "Sender": {"UserId": "troll_42"}}, "RoomArn must be"),
+        ({"Content": "free v-bucks", "RoomArn": f"{ROOM}#a", "Sender": {"UserId": "b"}}, "RoomArn must be"),
+        ({"Content": "free v-bucks", "RoomArn": "main-stage", "Sender": {"UserId": "b"}}, "RoomArn must be"),
+        ({"Content": "free v-bucks", "RoomArn": ROOM, "Sender": {"UserId": "a\ud800"}}, "lone surrogate"),
     ],
 )
 @pytest.mark.parametrize("on_error", ["allow", "deny"])
@@ -203,6 +208,16 @@ def test_a_store_that_comes_back_is_used_without_a_new_container(tmp_path, capsy
 
 def test_the_handlers_limits_are_ivs_chats_own():
     assert (MAX_ROOM_ARN, MAX_USER_ID) == (room_rule().max_len, user_rule().max_len)
+    assert ROOM_ARN.pattern == room_rule().pattern.pattern
+
+
+def test_a_room_arn_cannot_reach_another_rooms_or_viewers_ban(world):
+    """`BAN#<room>#<user>` reads back unambiguously only because a room ARN never holds `#`: an event whose RoomArn
+    does is not IVS Chat's, and must not find the ban of viewer `a#b` for viewer `b`."""
+    store, settings = world
+    record_ban(store, ROOM, "a#b", now())
+    assert reviewer(settings).review(event(room=f"{ROOM}#a", user="b"))["ReviewResult"] == "ALLOW"
+    assert reviewer(settings).review(event(user="a#b"))["ReviewResult"] == "DENY"
 
 
 def test_importing_the_handler_loads_nothing_of_slack_or_the_bot():
