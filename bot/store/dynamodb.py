@@ -695,7 +695,12 @@ class DynamoCaseStore:
                 {"in": BANNED, "now": _time(now)}, KeyConditionExpression="#banned = :in AND #ends_at <= :now"
             ),
         )
-        return [ban_from(item) for item in items]
+        # An index lags behind the table: each ban it names is read again, consistently, so a ban lifted or
+        # replaced a moment ago is not taken for one that ran out.
+        keys = [_key(ban_key(item["room"], item["user_id"])) for item in items]
+        bans = [ban_from(item) for item in self._consistent_items(keys)]
+        lapsed = [ban for ban in bans if ban.ended_at is None and ban.expires_at is not None and ban.expires_at <= now]
+        return sorted(lapsed, key=lambda ban: (ban.expires_at, ban.case_number))
 
     def close(self) -> None:
         if self._owns_client:
@@ -787,12 +792,15 @@ class DynamoCaseStore:
     def _load_many(self, numbers: Iterable[int]) -> list[Case]:
         """Cases by number, in the order given, with strongly consistent batch reads."""
         wanted = list(dict.fromkeys(numbers))
-        found: dict[int, Case] = {}
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
-            keys = [_key(CASES, number) for number in wanted[start : start + BATCH_GET_LIMIT]]
-            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+        found = {case.number: case for case in map(_case, self._consistent_items([_key(CASES, n) for n in wanted]))}
+        return [found[number] for number in wanted if number in found]
+
+    def _consistent_items(self, keys: Sequence[Item]) -> Iterator[Item]:
+        """The items with these keys that exist, read strongly consistently, BATCH_GET_LIMIT keys a request."""
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self.table_name: {"Keys": list(keys[start : start + BATCH_GET_LIMIT]), "ConsistentRead": True}
+            }
             for answer in self._batched("batch_get_item", request, "UnprocessedKeys"):
                 for item in answer["Responses"].get(self.table_name, []):
-                    case = _case(_deserialize(item))
-                    found[case.number] = case
-        return [found[number] for number in wanted if number in found]
+                    yield _deserialize(item)
