@@ -35,7 +35,10 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -49,6 +52,12 @@ ALLOW, DENY = "ALLOW", "DENY"
 # this stays inside the 200 ms, so a slow store gets IVS_KICK_REVIEW_ON_ERROR's answer, not the room's fallback.
 STORE_SECONDS = 0.08
 STORE_ATTEMPTS = 1
+# The whole read, whatever botocore's per-socket timeouts allow: a store that trickles its answer a byte at a time
+# never trips those. A read not done by then is left to finish in the background and answered per
+# IVS_KICK_REVIEW_ON_ERROR; at most READS_IN_FLIGHT such reads run at once, and past that a message is answered so
+# at once, so a stuck store cannot pile reads up.
+REVIEW_SECONDS = 0.15
+READS_IN_FLIGHT = 4
 # IVS Chat's limits on a room ARN and a user ID (its service model's RoomIdentifier and UserID: 1-128 characters,
 # and RoomIdentifier's pattern, copied here since reading botocore's model takes longer than a review may).
 MAX_ROOM_ARN = 128
@@ -148,10 +157,14 @@ class Reviewer:
     """One container's review state: the settings, and the ban reader once it could be opened (a failed open is
     tried again at the next message, so a store that comes back is used without a restart)."""
 
-    def __init__(self, env: Mapping[str, str], *, store_seconds: float = STORE_SECONDS) -> None:
+    def __init__(
+        self, env: Mapping[str, str], *, store_seconds: float = STORE_SECONDS, review_seconds: float = REVIEW_SECONDS
+    ) -> None:
         self._env = env
-        self._store_seconds = store_seconds
+        self._store_seconds, self._review_seconds = store_seconds, review_seconds
         self._reader: BanReader | None = None
+        self._reads = ThreadPoolExecutor(READS_IN_FLIGHT, thread_name_prefix="ban-read")
+        self._slots = threading.BoundedSemaphore(READS_IN_FLIGHT)
         self.on_error, problem = on_error_from(env)
         if problem:
             log_line("warning", "review setting invalid", problem=problem)
@@ -176,13 +189,25 @@ class Reviewer:
             message = read_event(event)
         except MalformedEvent as problem:
             return self._failed("review event malformed", content, request_id, problem=str(problem))
+        where = {"room": message.room_arn, "user_id": message.user_id}
         try:
-            ban = self._ban_reader().ban_on(message.room_arn, message.user_id, datetime.now(timezone.utc))
+            ban = self._read(message)
+        except FutureTimeout:
+            return self._failed("case store too slow", content, request_id, seconds=self._review_seconds, **where)
         except Exception as error:  # whatever stops the read, the operator's rule answers
             shown = f"{type(error).__name__}: {error}"[:_SHOWN_ERROR]
-            fields = {"room": message.room_arn, "user_id": message.user_id, "error": shown}
-            return self._failed("case store unreadable", content, request_id, **fields)
+            return self._failed("case store unreadable", content, request_id, error=shown, **where)
         return answer(ALLOW, content) if ban is None else answer(DENY, content, reason_for(ban))
+
+    def _read(self, message: Message) -> Ban | None:
+        """The sender's ban, read within the review's time (FutureTimeout past it, or at once when READS_IN_FLIGHT
+        earlier reads are still stuck); the store's errors as raised."""
+        reader = self._ban_reader()
+        if not self._slots.acquire(blocking=False):
+            raise FutureTimeout()
+        read = self._reads.submit(reader.ban_on, message.room_arn, message.user_id, datetime.now(timezone.utc))
+        read.add_done_callback(lambda _: self._slots.release())
+        return read.result(timeout=self._review_seconds)
 
     def _failed(self, msg: str, content: Any, request_id: str | None, **fields: Any) -> dict[str, Any]:
         log_line("error", msg, answer=self.on_error, request_id=request_id, **fields)

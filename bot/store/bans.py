@@ -20,6 +20,7 @@ SQLite: table `bans`, one row per (room, user_id), with the same fields.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -109,11 +110,13 @@ class SqliteBanReader:
     def __init__(self, path: str) -> None:
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5)
         self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()  # one connection, read from whichever thread asks
 
     def ban_on(self, room_arn: str, user_id: str, now: datetime) -> Ban | None:
-        rows = self._db.execute(
-            "SELECT * FROM bans WHERE user_id = ? AND room IN (?, ?)", (user_id, room_arn, ALL_ROOMS)
-        ).fetchall()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM bans WHERE user_id = ? AND room IN (?, ?)", (user_id, room_arn, ALL_ROOMS)
+            ).fetchall()
         return holding(map(ban_from, rows), now)
 
 

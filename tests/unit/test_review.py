@@ -6,8 +6,10 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -250,3 +252,57 @@ def test_in_lambda_the_store_is_opened_during_the_containers_init(tmp_path, ther
     assert json.loads(ran.stdout) == {"opened_at_init": there, "answer": "DENY" if there else "ALLOW"}
     # a store missing at init is reported once, by the message that found it missing
     assert [json.loads(line)["msg"] for line in ran.stderr.splitlines()] == ([] if there else ["case store unreadable"])
+
+
+class TricklingStore:
+    """A DynamoDB endpoint that accepts every request and answers it one byte every 50 ms: no socket read ever
+    waits past botocore's timeouts, yet the whole answer takes seconds."""
+
+    def __init__(self):
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen()
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self.stopping = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
+
+    def _trickle(self, connection):
+        body = b'{"Responses": {}, "UnprocessedKeys": {}}'
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: %d\r\n\r\n%s"
+        with connection:
+            connection.recv(65536)
+            for byte in answer % (len(body), body):
+                if self.stopping.wait(0.05):
+                    return
+                connection.sendall(bytes([byte]))
+
+    def close(self):
+        self.stopping.set()
+        self._server.close()
+
+
+def test_a_store_that_trickles_its_answer_gets_the_operators_answer_not_a_late_one(monkeypatch, capsys):
+    trickle = TricklingStore()
+    try:
+        for name, value in {
+            "AWS_ENDPOINT_URL_DYNAMODB": trickle.url, "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "AKIDIVSKICKTEST", "AWS_SECRET_ACCESS_KEY": "not-a-secret",
+        }.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        slow = Reviewer({"IVS_KICK_STORE": "dynamodb:ivs-kick-cases", "IVS_KICK_REVIEW_ON_ERROR": "deny"})
+        answers = [slow.review(event(user=f"viewer{n}")) for n in range(6)]  # more than READS_IN_FLIGHT stuck
+        assert {a["ReviewResult"] for a in answers} == {"DENY"}
+        assert {a["Attributes"]["Reason"] for a in answers} == {bot.review.UNCHECKED}
+        lines = log_lines(capsys)
+        assert [line["msg"] for line in lines] == ["case store too slow"] * 6
+        assert lines[0]["seconds"] == bot.review.REVIEW_SECONDS and lines[0]["user_id"] == "viewer0"
+    finally:
+        trickle.close()
