@@ -26,14 +26,15 @@ from .store.bans import open_reader
 EXIT_MAY_CHAT = 0
 EXIT_BANNED = 1
 COMMAND = "bans check"
-# A script waits for its answer: each DynamoDB call may take 3 s to connect and 3 s to answer, tried 3 times.
-STORE_SECONDS = 3.0
-STORE_ATTEMPTS = 3
+# A token service waits for the answer: each DynamoDB call may take 1 s to connect and 1 s to answer, tried
+# twice, so a DynamoDB that does not answer costs about 4 s at the most before exit 3.
+STORE_SECONDS = 1.0
+STORE_ATTEMPTS = 2
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot bans", description="Check the bans in the case store.")
-    actions = parser.add_subparsers(dest="action", required=True)
+    actions = parser.add_subparsers(dest="action", metavar="check", required=True)
     check = actions.add_parser(
         "check",
         help="exit 0 if the viewer may get a chat token, 1 if banned",

@@ -156,6 +156,9 @@ def main(argv: list[str]) -> int:
                 print(f"exported {count} cases", file=sys.stderr)
         finally:
             store.close()
+    except BrokenPipeError:  # the reader went away (`… | head`): what it read was written; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except STORE_ERRORS as error:
         raise stop(unavailable_store(choice, error), EXIT_STORE_UNAVAILABLE) from None
     return 0

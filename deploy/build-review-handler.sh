@@ -7,6 +7,7 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/build/review-handler}
+case "$out" in /*) ;; *) out="$(pwd)/$out" ;; esac  # the zip step runs inside the folder
 rm -rf "$out" "$out.zip"
 for module in bot/__init__.py bot/review.py bot/kick/__init__.py bot/kick/bans.py bot/store/__init__.py \
     bot/store/bans.py; do

@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # the message review handler imports this package, and must n
 
 
 class TableOutdated(RuntimeError):
-    """The DynamoDB table predates a feature the bot needs (its `bans` index); the message says how to add it."""
+    """The store predates a feature the bot needs (a DynamoDB table without its `bans` index, a SQLite file
+    without its `bans` table); the message says how to bring it up to date."""
 
 
 class StoreThrottled(RuntimeError):
@@ -59,13 +60,13 @@ def unavailable_store(choice: StoreChoice, error: BaseException) -> str:
     """One line for an operator: which case store could not be opened or read, why, and which settings to check.
     `error` is one of STORE_ERRORS."""
     where = f"The case store {choice.describe()} cannot be opened"
+    if isinstance(error, TableOutdated):
+        return f"{where}: {error}"
     if choice.kind == "sqlite":
         return (
             f"{where}: {error}. Check IVS_KICK_DB (the SQLite file, {choice.location}: its directory must exist and "
             "the bot must be able to write there) and IVS_KICK_STORE."
         )
-    if isinstance(error, TableOutdated):
-        return f"{where}: {error}"
     if isinstance(error, NoRegionError):
         return (
             f"{where}: no AWS region is configured for DynamoDB. Set AWS_DEFAULT_REGION (or the region of "

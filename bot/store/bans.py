@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ..kick.bans import ALL_ROOMS, EXPIRED, KEPT_AFTER_END, Ban
-from . import StoreChoice, StoreThrottled
+from . import StoreChoice, StoreThrottled, TableOutdated
 
 BANS_INDEX = "bans"
 BANNED = "Y"  # the `bans` index's key while a ban has not ended
@@ -108,15 +108,24 @@ class SqliteBanReader:
     """Reads the bot's SQLite file, read-only (a handler on the same host, or tests)."""
 
     def __init__(self, path: str) -> None:
+        self._path = path
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.Lock()  # one connection, read from whichever thread asks
 
     def ban_on(self, room_arn: str, user_id: str, now: datetime) -> Ban | None:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM bans WHERE user_id = ? AND room IN (?, ?)", (user_id, room_arn, ALL_ROOMS)
-            ).fetchall()
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT * FROM bans WHERE user_id = ? AND room IN (?, ?)", (user_id, room_arn, ALL_ROOMS)
+                ).fetchall()
+        except sqlite3.OperationalError as error:
+            if "no such table" not in str(error):
+                raise
+            raise TableOutdated(
+                f"{self._path} has no bans table: it was last opened by a version of the bot from before bans. "
+                "Start the bot once with this file (it upgrades it), then check again."
+            ) from None
         return holding(map(ban_from, rows), now)
 
 

@@ -3,6 +3,7 @@ arguments, 3 a store that cannot be read; against the SQLite file and the Dynamo
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -11,7 +12,7 @@ import pytest
 
 from bot.kick.bans import ALL_ROOMS
 from bot.store.dynamodb import DynamoCaseStore
-from bot.store.sqlite import SqliteCaseStore
+from bot.store.sqlite import MIGRATIONS, SqliteCaseStore
 from rig.bans import record_ban
 from rig.moto import MotoServer, dynamodb_table
 from rig.world import ROOM, ROOM_EU, BotProcess, bot_env, free_port
@@ -95,7 +96,7 @@ def test_a_user_id_that_looks_like_an_option_is_checked_as_given(store, env, tmp
         (("--room", ROOM, "--user", "troll\u200b42"), "--user: User ID must be visible text"),
         (("--room", ROOM, "--user", "x" * 129), "--user: User ID must be 1–128 characters; got 129"),
         (("--room", ROOM), "the following arguments are required: --user"),
-        ((), "the following arguments are required: action"),
+        ((), "the following arguments are required: check"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line_naming_the_field(env, tmp_path, args, said):
@@ -115,6 +116,19 @@ def test_a_store_that_cannot_be_read_exits_3_with_the_stores_line(env, tmp_path)
     assert (code, out) == (3, "") and "Traceback" not in err
     assert err.startswith(f"python -m bot bans check: The case store dynamodb:{TABLE} cannot be opened: ")
     assert err.count("\n") == 1
+
+
+def test_a_file_from_before_bans_says_to_start_the_bot_once_to_upgrade_it(env, tmp_path):
+    old = sqlite3.connect(tmp_path / "cases.db")
+    for script in MIGRATIONS[:6]:
+        old.executescript(script)
+    old.execute("PRAGMA user_version = 6")
+    old.commit()
+    old.close()
+    env["IVS_KICK_DB"] = str(tmp_path / "cases.db")
+    code, out, err = check(env, tmp_path)
+    assert (code, out) == (3, "") and "Traceback" not in err and err.count("\n") == 1
+    assert "has no bans table" in err and "Start the bot once with this file" in err and "write there" not in err
 
 
 def test_the_check_loads_nothing_of_slack(env, tmp_path):

@@ -3,8 +3,13 @@ and never an empty case store made up where the operator expected their records.
 
 from __future__ import annotations
 
+import subprocess
+from datetime import datetime, timezone
+
 import pytest
 
+from bot.kick.cases import NewCase, Status
+from bot.store.sqlite import SqliteCaseStore
 from rig.world import BotProcess, bot_env, free_port
 
 
@@ -57,3 +62,18 @@ def test_help_prints_the_usage_and_unknown_arguments_are_refused(slack, ivs, tmp
     assert code == 0 and "pending" in out and "export" in out
     assert "Traceback" not in out + err
     assert not (tmp_path / "ivs-kick.db").exists()  # neither asked for the case store
+
+
+def test_an_export_read_by_head_stops_quietly_when_head_has_had_enough(slack, ivs, tmp_path):
+    """`python -m bot audit export | head`: the reader closes the pipe early; that is not a broken case store."""
+    store = SqliteCaseStore(tmp_path / "ivs-kick.db")
+    for n in range(600):  # far more than a pipe holds, so the export is still writing when the reader goes
+        store.open_case(NewCase(datetime.now(timezone.utc), "U0MOD", "T0", "C0", Status.KICKED, user_ids=(f"v{n}",)))
+    store.close()
+    env = _env(slack, ivs, IVS_KICK_DB=str(tmp_path / "ivs-kick.db"))
+    export = subprocess.Popen([*BotProcess(env, tmp_path).command, "audit", "export"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert export.stdout is not None and export.stdout.readline().startswith(b"{")
+    export.stdout.close()
+    _, err = export.communicate(timeout=60)
+    assert export.returncode == 0 and b"cannot be opened" not in err and b"Traceback" not in err
