@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .kick.audit import audit_record, code_span, escape_mrkdwn, kind, mention_user, slack_time, until
+from .kick.banning import UNCHECKED
 from .kick.bans import ALL_ROOMS
 from .kick.cases import Action, Amendment, Case
 from .kick.flood import FLOOD_PRONE
@@ -24,6 +25,8 @@ def permalink(case: Case, team_domain: str | None, slack_host: str) -> str | Non
 # One history line stays under a third of a section, so a history of 50 cases (the most it shows) needs at most
 # 25 sections: within a message's 50 blocks however long each case's list of viewers and reason.
 LINE_USERS, LINE_REASON = 600, 300
+# A ban that nothing in IVS Chat checked (in some room) when it was made; the case has the whole sentence.
+UNCHECKED_MARK = ":warning: not checked by IVS Chat"
 
 
 def _case_line(case: Case, link: str | None) -> str:
@@ -34,8 +37,9 @@ def _case_line(case: Case, link: str | None) -> str:
     reason = clip_mrkdwn(escape_mrkdwn(case.reason), LINE_REASON) if case.reason else "no reason"
     users = listing(case.user_ids, LINE_USERS, code_span) or "nobody"
     what = "" if case.action is Action.KICK else f"*{kind(case)}*{_term(case)} · "
+    unchecked = f" · {UNCHECKED_MARK}" if case.detail and UNCHECKED in case.detail else ""
     return (
-        f"• {label} {slack_time(case.created_at)} · {what}*{case.status.value}* · {users} · {room} · "
+        f"• {label} {slack_time(case.created_at)} · {what}*{case.status.value}*{unchecked} · {users} · {room} · "
         f"by {mention_user(case.moderator_id)} · {reason}"
     )
 

@@ -14,6 +14,7 @@ from .ban_select import ban_select, modal_title, submit_label
 from .kick.audit import (
     code_span,
     escape_mrkdwn,
+    flag_unchecked,
     mention_channel,
 )
 from .kick.bans import ALL_ROOMS, MIN_TIMEOUT
@@ -174,8 +175,10 @@ def kick_modal(
     *,
     role_unconfirmed: bool = False,
     shortest: timedelta = MIN_TIMEOUT,
+    review_note: str | None = None,
 ) -> dict[str, Any]:
-    """The confirmation: what will happen to whom, where. `room` None means it is still being looked up."""
+    """The confirmation: what will happen to whom, where. `room` None means it is still being looked up.
+    `review_note` (plain text, kick.banning.unchecked_note) says where IVS Chat would not check a ban."""
     count = len(order.user_ids)
     who = f"*IVS user ID*\n{users_text(order.user_ids)}" if count == 1 else f"*Viewers ({count})*"
     fields = [{"type": "mrkdwn", "text": f"*Room*\n{room_text(order.room, room)}", "verbatim": True}]
@@ -192,6 +195,9 @@ def kick_modal(
         ban_select(order.term, every_room=order.room == ALL_ROOMS, shortest=shortest),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": KICK_ONLY_NOTE}]},
     ]
+    if review_note:
+        note = flag_unchecked(escape_mrkdwn(review_note))
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note, "verbatim": True}]})
     if role_unconfirmed:
         blocks.append(ROLE_UNCONFIRMED_NOTE)
     return modal(MODAL_CALLBACK_ID, modal_title(order.term), submit_label(order.term, count), context, blocks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .kick.audit import code_span, escape_mrkdwn, kind, until
+from .kick.audit import code_span, escape_mrkdwn, flag_unchecked, kind, until
 from .kick.banning import KICKED
 from .kick.bans import ALL_ROOMS
 from .kick.cases import Action, Case, Status
@@ -47,8 +47,8 @@ def ban_outcome(case: Case) -> str:
             said = case.targets[0].message or ""
         else:
             said = disconnects(case) if case.status is not Status.DONE else ""
-        extra = [case.detail] if case.room_arn == ALL_ROOMS and case.detail else []
-        return " ".join(part for part in (head, *map(escape_mrkdwn, [*extra, said])) if part)
+        extra = [case.detail] if case.detail else []  # the rooms of a ban on `*`, and where IVS Chat does not check it
+        return flag_unchecked(" ".join(part for part in (head, *map(escape_mrkdwn, [*extra, said])) if part))
     said = escape_mrkdwn(" ".join(t.message for t in case.targets if t.message))
     if case.status is Status.DONE:
         return f"{kind(case)}: {users} may chat again in {_where(case)}. {said}".rstrip()

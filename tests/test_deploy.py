@@ -13,6 +13,7 @@ from pathlib import Path
 
 import botocore
 import botocore.session
+import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode
 
@@ -30,10 +31,43 @@ def resources(kind: str) -> list[dict]:
     return [r["Properties"] for r in template["Resources"].values() if r["Type"] == kind]
 
 
-def test_cfn_lint_finds_nothing_in_any_region_with_ivs_chat():
+@pytest.mark.parametrize("provisioned", ["0", "5"])
+def test_cfn_lint_finds_nothing_in_any_region_with_ivs_chat(provisioned):
     regions = sorted(r for r, partition in ivschat_regions().items() if partition == "aws")
-    matches = lint_file(TEMPLATE, config=ManualArgs(regions=regions))
+    config = ManualArgs(regions=regions, parameters=[{"ProvisionedConcurrency": provisioned}])
+    matches = lint_file(TEMPLATE, config=config)
     assert [str(match) for match in matches] == []
+
+
+def _resolve_if(value, conditions: dict[str, bool]):
+    """A property with any Fn::If resolved as CloudFormation would, for the given condition values."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        condition, when_true, when_false = value["Fn::If"]
+        return _resolve_if(when_true if conditions[condition] else when_false, conditions)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("provisioned", "expected"),
+    [(0, {"Ref": "AWS::NoValue"}), (5, {"ProvisionedConcurrentExecutions": {"Ref": "ProvisionedConcurrency"}})],
+)
+def test_provisioned_concurrency_is_configured_only_when_asked_for(provisioned, expected):
+    template, _ = decode(str(TEMPLATE))
+    assert template["Parameters"]["ProvisionedConcurrency"]["Default"] == 0
+    [(name, condition)] = template["Conditions"].items()
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ProvisionedConcurrency"}, "0"]}]}
+    [function] = resources("AWS::Serverless::Function")
+    assert _resolve_if(function["ProvisionedConcurrencyConfig"], {name: provisioned != 0}) == expected
+
+
+def test_ivs_chat_may_invoke_exactly_the_arn_the_stack_outputs_for_rooms():
+    template, _ = decode(str(TEMPLATE))
+    [function_name] = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    [function] = resources("AWS::Serverless::Function")
+    [permission] = resources("AWS::Lambda::Permission")
+    alias = {"Ref": f"{function_name}.Alias"}  # SAM's reference to the AutoPublishAlias's ARN
+    assert function["AutoPublishAlias"] and permission["FunctionName"] == alias
+    assert template["Outputs"]["ReviewHandlerArn"]["Value"] == alias
 
 
 def _operations_called(class_name: str, source: Path) -> set[str]:

@@ -22,7 +22,7 @@ from ..slack_limits import (
     clip_mrkdwn,
     listing,
 )
-from .banning import REPLACES, room_text, utc_text
+from .banning import REPLACES, UNCHECKED, room_text, utc_text
 from .bans import describe_length
 from .cases import Action, Case, Status
 
@@ -186,6 +186,11 @@ def _reason(case: Case) -> str:
     return f"{shown}\n_amended by {mention_user(last.by)} {slack_time(last.at)}; was: {was}_"
 
 
+def flag_unchecked(text: str) -> str:
+    """mrkdwn with a warning sign before the sentence saying that nothing in IVS Chat checks a ban."""
+    return text.replace(UNCHECKED, f":warning: {UNCHECKED}", 1)
+
+
 def _detail(case: Case) -> str:
     """What AWS (or the bot) said: each distinct message once, so 200 identical failures are one line. In a raid
     only the problems (and the earlier bans a ban replaced) are told (the result sections list who was kicked);
@@ -200,7 +205,7 @@ def _detail(case: Case) -> str:
     if case.action is Action.BAN and case.detail and case.status is not Status.REFUSED:
         messages.insert(0, case.detail)
     messages = messages or ([case.detail] if case.detail else [])
-    return listing(messages, CONTEXT_TEXT, escape_mrkdwn, separator=" ") or "-"
+    return flag_unchecked(listing(messages, CONTEXT_TEXT, escape_mrkdwn, separator=" ")) or "-"
 
 
 def _fields(case: Case) -> list[str]:

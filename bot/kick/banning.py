@@ -13,12 +13,17 @@ from .bans import ALL_ROOMS, Ban
 from .cases import Case, CaseStore, Status, Target
 from .expiry import end_lapsed
 from .ivs import IvsChatGateway, Outcome
+from .rooms import Room
 
 KICKED = "kicked"  # a Target's result: disconnected (from every room it was asked for)
 BANNED = "banned"  # the ban holds, but no room was known to disconnect the viewer from
 UNBANNED = "unbanned"
 NOT_BANNED = "not_banned"  # an unban that found no ban in force
 REPLACES = "Replaces the ban of case #"  # how a target's message names the earlier ban its new one replaced
+UNCHECKED = "IVS Chat does not check bans in "  # how a ban's detail starts to say that nothing in IVS Chat checks it
+_CHECK_ELSEWHERE = (
+    "(see Bans that hold in the README). The ban is kept on record, where your chat-token service can check it."
+)
 
 
 def utc_text(at: datetime) -> str:
@@ -129,6 +134,30 @@ def every_room_detail(rooms: Sequence[str]) -> str:
     regions = sorted({room.split(":")[3] for room in rooms})
     count = f"{len(rooms)} room{'s' if len(rooms) != 1 else ''}"
     return f"Banned in every room of the account; disconnected from the {count} the bot knows ({', '.join(regions)})."
+
+
+def unchecked_note(room_arn: str, rooms: Sequence[Room]) -> str | None:
+    """What to tell a moderator when the bot knows that IVS Chat checks a ban in `room_arn` (a room ARN or `*`)
+    nowhere or not everywhere: `rooms` are the room itself, or for `*` every room the bot knows, as the room
+    directory last read them. None when every room has a message review handler, or when the bot has not read the
+    rooms from AWS (`Room.has_review_handler` None): it then says nothing rather than guess."""
+    unchecked = [room for room in rooms if room.has_review_handler is False]
+    if not unchecked:
+        return None
+    if room_arn != ALL_ROOMS:
+        room = unchecked[0]
+        return f"{UNCHECKED}{room.name or room.arn}: the room has no message review handler {_CHECK_ELSEWHERE}"
+    if len(unchecked) == len(rooms):
+        where = (
+            "the one room the bot knows: it has no"
+            if len(rooms) == 1
+            else f"any of the {len(rooms)} rooms the bot knows: none has a"
+        )
+        return f"{UNCHECKED}{where} message review handler {_CHECK_ELSEWHERE}"
+    return (
+        f"{UNCHECKED}{len(unchecked)} of the {len(rooms)} rooms the bot knows: they have no message review handler "
+        f"{_CHECK_ELSEWHERE}"
+    )
 
 
 def unban_result(store: CaseStore, room: str, user: str, at: datetime, by: str) -> tuple[Status, Target]:

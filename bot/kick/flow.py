@@ -13,12 +13,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .banning import ban_status, disconnect_in, every_room_detail, unban_result, with_replacements, write_bans
+from .banning import (
+    ban_status,
+    disconnect_in,
+    every_room_detail,
+    unban_result,
+    unchecked_note,
+    with_replacements,
+    write_bans,
+)
 from .bans import ALL_ROOMS
 from .cases import Action, Case, CaseStore, NewCase, Status, Target
 from .flood import FLOOD_PRONE
 from .ivs import IvsChatGateway, Outcome, role_session_name
 from .moderators import ModeratorDirectory, Standing, Verdict
+from .rooms import Room
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +139,18 @@ def _kick(
 
 
 def _ban(
-    case: Case, attempt: Attempt, gateway: IvsChatGateway, store: CaseStore, rooms: Sequence[str],
+    case: Case, attempt: Attempt, gateway: IvsChatGateway, store: CaseStore, rooms: Sequence[Room],
     progress: Callable[[int], None] | None,
 ) -> tuple[Status, str | None, list[Target]]:  # fmt: skip
-    """The ban records first, so the viewers are kept out whatever DisconnectUser answers; then the disconnects."""
+    """The ban records first, so the viewers are kept out whatever DisconnectUser answers; then the disconnects.
+    The detail says where nothing in IVS Chat checks the ban, when the rooms as last read tell."""
     assert attempt.room_arn is not None
     replaced = write_bans(store, case, attempt.room_arn, attempt.banned_until)
     session = role_session_name(attempt.team_id, attempt.moderator_id)
-    targets = disconnect_in(gateway, rooms, attempt.user_ids, attempt.reason, session, progress)
-    detail = every_room_detail(rooms) if attempt.room_arn == ALL_ROOMS else None
+    arns = [room.arn for room in rooms]
+    targets = disconnect_in(gateway, arns, attempt.user_ids, attempt.reason, session, progress)
+    every = every_room_detail(arns) if attempt.room_arn == ALL_ROOMS else None
+    detail = " ".join(part for part in (every, unchecked_note(attempt.room_arn, rooms)) if part) or None
     return ban_status(targets), detail, with_replacements(targets, replaced)
 
 
@@ -149,17 +161,18 @@ def carry_out(
     gateway: IvsChatGateway,
     store: CaseStore,
     progress: Callable[[int], None] | None = None,
-    rooms: Sequence[str] | None = None,
+    rooms: Sequence[Room] | None = None,
 ) -> Case:
-    """Authorize and act for an opened kick or ban case, then record the outcome on it. `rooms`: where a ban on
-    every room disconnects (the rooms the bot knows); otherwise the attempt's room."""
+    """Authorize and act for an opened kick or ban case, then record the outcome on it. `rooms`: where a ban
+    disconnects, as the room directory knows them: the rooms the bot knows for a ban on every room, else the
+    attempt's room; by default the attempt's room, never read from AWS."""
     assert attempt.room_arn is not None, "a room must be resolved before a kick is carried out"
     started = time.monotonic()
     verdict = moderators.check_decisive(attempt.moderator_id, wait=SUBMIT_ROLE_WAIT_SECONDS)
     if not verdict.allowed:
         status, detail, targets = _refused(attempt, verdict)
     elif attempt.action is Action.BAN:
-        where = [attempt.room_arn] if rooms is None else rooms
+        where = [Room(attempt.room_arn)] if rooms is None else rooms
         status, detail, targets = _ban(case, attempt, gateway, store, where, progress)
     else:
         status, detail, targets = _kick(attempt, gateway, progress)

@@ -70,10 +70,19 @@ def is_room_arn(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Room:
-    """One IVS Chat room. `name` is None when not known yet; "" when AWS says the room has no name."""
+    """One IVS Chat room. `name` is None when not known yet (the room was never read from AWS); "" when AWS says
+    the room has no name. `review_handler` is the URI (a Lambda ARN) of its message review handler, from GetRoom or
+    ListRooms: None when it has none, or when the room was never read (see `has_review_handler`)."""
 
     arn: str
     name: str | None = None
+    review_handler: str | None = None
+
+    @property
+    def has_review_handler(self) -> bool | None:
+        """Whether IVS Chat sends this room's messages to a review handler; None when the bot has not read the
+        room from AWS (a room known only by its ARN or alias)."""
+        return None if self.name is None else self.review_handler is not None
 
     @property
     def region(self) -> str:
@@ -188,6 +197,12 @@ def _problem(action: str, region: str, error: BaseException) -> str:
     return f"could not ask IVS Chat in {region} ({type(error).__name__}: {error})"
 
 
+def _read(summary: Mapping[str, Any], arn: str | None = None) -> Room:
+    """A room as GetRoom or ListRooms describes it; an empty `messageReviewHandler.uri` (detached) counts as none."""
+    handler = (summary.get("messageReviewHandler") or {}).get("uri") or None
+    return Room(summary.get("arn") or arn or "", summary.get("name", ""), handler)
+
+
 def _dedupe(rooms: Iterable[Room]) -> tuple[Room, ...]:
     """One room per ARN, preferring the entry that knows the room's name."""
     by_arn: dict[str, Room] = {}
@@ -296,12 +311,13 @@ class RoomDirectory:
             matches = self._cached_matches(reference)
         return matches[0] if matches is not None and len(matches) == 1 else None
 
-    def rooms(self, query: str = "", limit: int = 100, wait: float = 0.0) -> list[Room]:
+    def rooms(self, query: str = "", limit: int = 100, wait: float = 0.0, refresh: bool = True) -> list[Room]:
         """Rooms for the picker, at most `limit`, whose name, ID or alias contains `query` (case-insensitive).
 
-        Served from the cache; a stale listing is served while it is refreshed behind. Only while a region has
-        had no listing at all (just after start-up) is the listing in flight waited on, for at most `wait`
-        seconds, so the first picker after a start answers with the rooms instead of an empty list.
+        Served from the cache; a stale listing is served while it is refreshed behind (unless not `refresh`: then
+        AWS is not asked at all). Only while a region has had no listing at all (just after start-up) is the
+        listing in flight waited on, for at most `wait` seconds, so the first picker after a start answers with
+        the rooms instead of an empty list.
         """
         if wait > 0:
             self._await_first_listing(wait)
@@ -315,7 +331,7 @@ class RoomDirectory:
             for arn in self._aliases.values():
                 if arn not in candidates:
                     candidates[arn] = self._cached_room(arn) or Room(arn)
-        if stale and self._may_refresh():
+        if stale and refresh and self._may_refresh():
             self._start_refresh()
         needle = query.strip().casefold()
         aliases_of: dict[str, list[str]] = {}
@@ -527,7 +543,7 @@ class RoomDirectory:
             if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return None
             raise
-        return Room(answer.get("arn") or arn, answer.get("name", ""))
+        return _read(answer, arn)
 
     def _list_rooms(self, region: str, name: str | None = None) -> tuple[list[Room], bool]:
         """ListRooms through every page, stopping at `max_rooms`; whether the list is complete."""
@@ -535,7 +551,7 @@ class RoomDirectory:
         rooms: list[Room] = []
         while True:
             page = self._client(region).list_rooms(**params)
-            rooms.extend(Room(summary["arn"], summary.get("name", "")) for summary in page.get("rooms", []))
+            rooms.extend(_read(summary) for summary in page.get("rooms", []))
             token = page.get("nextToken")
             if not token:
                 return rooms, True

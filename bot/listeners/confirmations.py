@@ -10,8 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from ..delivery import reply_privately, slack_error
+from ..kick.banning import unchecked_note
+from ..kick.bans import ALL_ROOMS
 from ..kick.flow import Attempt, record_refusal
 from ..kick.moderators import Verdict
+from ..kick.rooms import Room
 from ..messages import moderator_reply
 from .services import Services
 
@@ -48,6 +51,15 @@ def open_confirmation(
         return None
 
 
-def every_room(services: Services) -> list[str]:
-    """The ARNs of every room the bot knows, for a ban on every room (`*`)."""
-    return [room.arn for room in services.rooms.rooms(limit=EVERY_ROOM_LIMIT, wait=FIRST_LISTING_WAIT)]
+def every_room(services: Services) -> list[Room]:
+    """Every room the bot knows, for a ban on every room (`*`)."""
+    return services.rooms.rooms(limit=EVERY_ROOM_LIMIT, wait=FIRST_LISTING_WAIT)
+
+
+def review_note(services: Services, reference: str, room: Room | None) -> str | None:
+    """For a confirmation: where IVS Chat would not check a ban, from the room directory's cache only (no AWS
+    call before the ack). `room` is the room as known so far, None while it is looked up; `reference` `*` means
+    every room the bot knows."""
+    if reference == ALL_ROOMS:
+        return unchecked_note(ALL_ROOMS, services.rooms.rooms(limit=EVERY_ROOM_LIMIT, refresh=False))
+    return unchecked_note(room.arn, [room]) if room is not None else None

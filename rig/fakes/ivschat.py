@@ -232,6 +232,8 @@ class _ServiceSpec:
     tag_value: _FieldRule
     max_tags: int | None
     summary_members: tuple[str, ...]  # of RoomSummary, what ListRooms says about each room
+    review_handler_uri: _FieldRule  # MessageReviewHandler.uri: a Lambda function ARN
+    fallback_results: tuple[str, ...]  # MessageReviewHandler.fallbackResult
     default_max_results: int
     max_message_rate: int  # a room's defaults, as GetRoom reports them for rooms created without settings
     max_message_length: int
@@ -322,6 +324,7 @@ _ROOM_MEMBERS = {
     "maximumMessageLength",
     "tags",
     "loggingConfigurationIdentifiers",
+    "messageReviewHandler",
 }
 
 
@@ -389,6 +392,13 @@ def _service_spec() -> _ServiceSpec:
     tag_key, tag_value = getattr(tags, "key", None), getattr(tags, "value", None)
     if tag_key is None or tag_value is None:
         raise ModelChanged("GetRoom tags are no longer a map")
+    handler = _structure(_member(get_output, "messageReviewHandler"), "GetRoom messageReviewHandler")
+    if _member(summary, "messageReviewHandler").name != handler.name:
+        raise ModelChanged("ListRooms and GetRoom no longer describe a room's review handler alike")
+    _require_members(handler, {"uri", "fallbackResult"})
+    fallback_results = tuple(_member(handler, "fallbackResult").enum)
+    if not fallback_results:
+        raise ModelChanged("MessageReviewHandler.fallbackResult is no longer an enum")
     return _ServiceSpec(
         signing_name=service.signing_name or SERVICE_NAME,
         operations=operations,
@@ -399,6 +409,8 @@ def _service_spec() -> _ServiceSpec:
         tag_value=_field_rule("tags.value", tag_value, True),
         max_tags=tags.metadata.get("max"),
         summary_members=_require_members(summary, _ROOM_MEMBERS),
+        review_handler_uri=_field_rule("messageReviewHandler.uri", _member(handler, "uri"), True),
+        fallback_results=fallback_results,
         default_max_results=_documented_default(list_input, "maxResults"),
         max_message_rate=_documented_default(get_output, "maximumMessageRatePerSecond"),
         max_message_length=_documented_default(get_output, "maximumMessageLength"),
@@ -443,6 +455,7 @@ class _Room:
     room_id: str
     name: str
     tags: Mapping[str, str]
+    review_handler: Mapping[str, str] | None  # {"uri", "fallbackResult"}; None: the room has none
     created: datetime
     updated: datetime
     order: int  # when add_room saw it last; breaks ties between equal update times
@@ -763,11 +776,21 @@ class FakeIvsChat:
         session token) for keys it issued, else None. Signatures are still verified with that secret."""
         self._issuer = issuer
 
-    def add_room(self, arn: str, *, name: str | None = None, tags: Mapping[str, str] | None = None) -> None:
+    def add_room(
+        self,
+        arn: str,
+        *,
+        name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        review_handler: str | None = None,
+        fallback_result: str = "ALLOW",
+    ) -> None:
         """Create a room; it exists only in the region and account named by its ARN.
 
-        Without `name` the room is unnamed (GetRoom reports ""), as IVS allows. Adding an existing
-        ARN again updates it: new name and tags, same createTime, a later updateTime.
+        Without `name` the room is unnamed (GetRoom reports ""), as IVS allows. `review_handler` is the
+        Lambda function ARN of its message review handler (the model's LambdaArn rule), with `fallback_result`
+        (ALLOW or DENY); without it the room has none and GetRoom and ListRooms leave `messageReviewHandler` out.
+        Adding an existing ARN again updates it: new name, tags and handler, same createTime, a later updateTime.
         """
         room_rule = self._spec.operations[DISCONNECT_USER].room_rule
         assert room_rule is not None
@@ -785,6 +808,15 @@ class FakeIvsChat:
             problems = self._spec.tag_key.violations(True, key) + self._spec.tag_value.violations(True, value)
             if problems:
                 raise ValueError(f"not a valid tag {key!r}={value!r}: {'; '.join(problems)}")
+        handler = None
+        if review_handler is not None:
+            problems = self._spec.review_handler_uri.violations(True, review_handler)
+            if not review_handler or problems:
+                raise ValueError(f"not a valid review handler {review_handler!r}: {'; '.join(problems) or 'empty'}")
+            if fallback_result not in self._spec.fallback_results:
+                allowed = self._spec.fallback_results
+                raise ValueError(f"fallback_result must be one of {allowed}, got {fallback_result!r}")
+            handler = MappingProxyType({"uri": review_handler, "fallbackResult": fallback_result})
         region, account, room_id = _room_parts(arn)
         with self._cond:
             now = datetime.now(timezone.utc)
@@ -797,6 +829,7 @@ class FakeIvsChat:
                 room_id=room_id,
                 name=room_name,
                 tags=MappingProxyType(room_tags),
+                review_handler=handler,
                 created=previous.created if previous is not None else now,
                 updated=now,
                 order=self._rooms_added,
@@ -1338,8 +1371,8 @@ class FakeIvsChat:
     def _list_rooms(self, spec: _OperationSpec, principal: _Principal, fields: Mapping[str, Any]) -> dict[str, Any]:
         """One page of the caller's rooms in the region that answered, newest update first.
 
-        Empty filters count as absent. Rooms here have no message review handler or logging
-        configuration, so filtering on either matches none of them.
+        Empty filters count as absent. `messageReviewHandlerUri` matches a room's handler exactly. Rooms here have
+        no logging configuration, so filtering on one matches none of them.
         """
         self._throttle_room_operation(spec, principal, principal.account)
         limit: int = fields.get("maxResults") or self._spec.default_max_results  # null counts as absent
@@ -1351,7 +1384,8 @@ class FakeIvsChat:
                 if fields.get(member)
             )
         )
-        unmatchable = any(member != "name" for member, _ in filters)
+        unmatchable = any(member == "loggingConfigurationIdentifier" for member, _ in filters)
+        handler_uri: str = fields.get("messageReviewHandlerUri") or ""
         token: str = fields.get("nextToken") or ""
         with self._cond:
             cursor: _Cursor | None = None
@@ -1375,6 +1409,7 @@ class FakeIvsChat:
                 if room.region == principal.region
                 and room.account == principal.account
                 and (not name or room.name == name)
+                and (not handler_uri or (room.review_handler or {}).get("uri") == handler_uri)
                 and not unmatchable
             ]
             matching.sort(key=lambda room: room.listing_key, reverse=True)
@@ -1421,6 +1456,8 @@ class FakeIvsChat:
             "tags": dict(room.tags),
             "loggingConfigurationIdentifiers": [],
         }
+        if room.review_handler is not None:
+            full["messageReviewHandler"] = dict(room.review_handler)
         return {name: value for name, value in full.items() if name in members}
 
     def _injected(self, injection: _Injection, room_id: str | None) -> _Reply:

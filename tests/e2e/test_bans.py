@@ -31,6 +31,12 @@ def exported(bot, *args: str) -> str:
     return out
 
 
+def _relabels(bot):
+    """The views.update calls that relabeled a confirmation after its Ban select changed (not those that showed
+    what the room's look-up found, such as a warning that the room has no review handler)."""
+    return [c for c in bot.slack.calls_to("views.update") if c.params["view"]["title"]["text"] != "Kick from IVS Chat"]
+
+
 def _select(view, block_id="ban"):
     return next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
 
@@ -107,13 +113,16 @@ def test_the_shortest_timeout_comes_from_the_setting(start_bot, mode):
 
 
 def test_changing_the_ban_select_relabels_the_open_confirmation_and_keeps_what_was_typed(bot):
+    # Known from a first kick, the room is not looked up again: no update of the dialog races the select's.
+    bot.kick(f"{ROOM} warm_up")
     _, trigger_id, response_url = bot.command(f"{ROOM} raider1,raider2 raid")
     opened = bot.opened_view(trigger_id)
     assert opened["submit"]["text"] == "Kick 2"
     payload = select_payload(opened, user_id="U0MOD", block_id="ban", value="7d", trigger_id=bot.slack.new_trigger_id())
     payload["view"]["state"]["values"]["reason"] = {"reason": {"type": "plain_text_input", "value": "raid, edited"}}
     assert bot.driver.interaction(payload) is None
-    [update] = bot.slack.wait_for_calls("views.update", timeout=10)
+    bot.slack.wait_for(lambda: _relabels(bot), timeout=10)
+    [update] = _relabels(bot)
     view = update.params["view"]
     assert (view["title"]["text"], view["submit"]["text"]) == ("Time out in IVS Chat", "Time out 2")
     assert _select(view)["initial_option"]["value"] == "7d"
@@ -218,7 +227,8 @@ def test_a_ban_chosen_by_changing_the_select_costs_one_views_update_more(bot):
         opened = bot.opened_view(trigger_id)
         trigger = bot.slack.new_trigger_id()
         bot.driver.interaction(select_payload(opened, user_id="U0MOD", block_id="ban", value="24h", trigger_id=trigger))
-        [update] = bot.slack.wait_for_calls("views.update", timeout=10)
+        bot.slack.wait_for(lambda: _relabels(bot), timeout=10)
+        [update] = _relabels(bot)
         bot.submit({**update.response["view"], "id": opened["id"]}, None)
         bot.wait_reply(response_url)
 

@@ -53,7 +53,7 @@ from ...messages import (
     room_problem,
     usage,
 )
-from ..confirmations import open_confirmation, refuse
+from ..confirmations import open_confirmation, refuse, review_note
 from ..services import Services
 from .bans import list_bans
 
@@ -216,8 +216,9 @@ class IvsKickCommand:
 
         def build(shown: Room | None, context: ModalContext) -> dict[str, Any]:
             return kick_modal(
-                order, shown, context, role_unconfirmed=unconfirmed, shortest=services.settings.shortest_timeout
-            )
+                order, shown, context, role_unconfirmed=unconfirmed, shortest=services.settings.shortest_timeout,
+                review_note=review_note(services, order.room, shown),
+            )  # fmt: skip
 
         opened = self._open(order, room, context, build, command, client)
         return "modal_failed" if not opened else "modal_opened" if verdict.allowed else "modal_opened_role_unconfirmed"
@@ -257,8 +258,8 @@ class IvsKickCommand:
         resolution = self._services.rooms.resolve(order.room)
         if isinstance(resolution, Found):
             room = resolution.room
-            if shown and room.arn == shown.arn and not room.name:
-                return  # nothing more to show (unnamed, or the name cannot be read): spare Slack the update
+            if shown and room.arn == shown.arn and not room.name and room.has_review_handler is not False:
+                return  # nothing more to show (unnamed, or not read, and no warning): spare Slack the update
             update = build(room, context.with_room(room))
         else:
             why = room_problem(resolution)

@@ -20,7 +20,7 @@ from ...kick.bans import ALL_ROOMS, Term
 from ...kick.cases import Action, Case
 from ...kick.flow import Attempt, carry_out, open_attempt, settle_invalid
 from ...kick.request import ONE_ROOM, InvalidField, validate_reason
-from ...kick.rooms import Found
+from ...kick.rooms import Found, Room
 from ...messages import REASON_BLOCK, ModalContext, moderator_reply, progress_message, room_problem, submitted_reason
 from ...store import STORE_ERRORS
 from ..confirmations import every_room
@@ -156,7 +156,9 @@ def _kick_and_report(
     if found is None:
         return
     attempt = found
-    rooms = every_room(services) if attempt.room_arn == ALL_ROOMS else [attempt.room_arn]
+    # The room as the directory last read it (its cache: no AWS call), so the record can say whether IVS Chat
+    # checks the ban there.
+    rooms = every_room(services) if attempt.room_arn == ALL_ROOMS else [_known(services, attempt.room_arn)]
     calls = len(attempt.user_ids) * len(rooms)
     progress = None
     if calls >= PROGRESS_FROM:
@@ -168,6 +170,10 @@ def _kick_and_report(
     audit_error = services.outbox.deliver(case)
     reply = moderator_reply(case, services.settings.audit_channel, audit_error)
     tell(client, moderator, reply, replace=progress is not None)
+
+
+def _known(services: Services, arn: str) -> Room:
+    return services.rooms.known(arn) or Room(arn)
 
 
 class KickConfirmSubmission:

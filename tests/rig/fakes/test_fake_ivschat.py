@@ -461,6 +461,41 @@ def _arns(response: dict[str, Any]) -> list[str]:
     return [room["arn"] for room in response["rooms"]]
 
 
+HANDLER = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ivs-kick-review:live"
+
+
+def test_a_rooms_review_handler_is_reported_as_get_room_and_list_rooms_report_it(
+    fake: FakeIvsChat, make_client: ClientFactory
+) -> None:
+    fake.add_room(_room("Reviewed0001"), name="reviewed", review_handler=HANDLER, fallback_result="DENY")
+    fake.add_room(_room("Unchecked001"), name="unchecked")
+    client = make_client()
+    handler = {"uri": HANDLER, "fallbackResult": "DENY"}
+    assert client.get_room(identifier=_room("Reviewed0001"))["messageReviewHandler"] == handler
+    assert "messageReviewHandler" not in client.get_room(identifier=_room("Unchecked001"))
+    listed = {room["arn"]: room for room in client.list_rooms()["rooms"]}
+    assert listed[_room("Reviewed0001")]["messageReviewHandler"] == handler
+    assert "messageReviewHandler" not in listed[_room("Unchecked001")]
+    assert _arns(client.list_rooms(messageReviewHandlerUri=HANDLER)) == [_room("Reviewed0001")]
+    assert client.list_rooms(messageReviewHandlerUri=HANDLER + "2")["rooms"] == []
+
+
+@pytest.mark.parametrize(
+    ("handler", "fallback"),
+    [
+        ("arn:aws:lambda:eu-west-1:123456789012:layer:f", "ALLOW"),  # not a function
+        ("arn:aws:lambda:eu-west-1:1234:function:f", "ALLOW"),  # the account is 12 digits
+        (f"arn:aws:lambda:eu-west-1:123456789012:function:{'f' * 130}", "ALLOW"),  # past the model's 170
+        ("", "ALLOW"),  # an empty uri means no handler: leave it out instead
+        (HANDLER, "MAYBE"),
+    ],
+)
+def test_a_review_handler_the_model_would_refuse_is_refused(fake: FakeIvsChat, handler: str, fallback: str) -> None:
+    with pytest.raises(ValueError, match="review handler|fallback_result"):
+        fake.add_room(_room("Reviewed0001"), review_handler=handler, fallback_result=fallback)
+    assert MODEL["shapes"]["LambdaArn"]["max"] == 170 and "MAYBE" not in MODEL["shapes"]["FallbackResult"]["enum"]
+
+
 def test_get_room_answers_with_the_model_members(fake: FakeIvsChat, make_client: ClientFactory) -> None:
     named = _room("NamedRoom123")
     before = datetime.now().astimezone()
@@ -574,7 +609,7 @@ def test_list_rooms_name_filter_matches_exactly(fake: FakeIvsChat, make_client: 
         _room("MainStage001")
     ]
     # Rooms here have no review handler or logging configuration, so those filters match none.
-    assert client.list_rooms(messageReviewHandlerUri="arn:aws:lambda:eu-west-1:123456789012:function:f")["rooms"] == []
+    assert client.list_rooms(messageReviewHandlerUri=HANDLER)["rooms"] == []
     logging = f"arn:aws:ivschat:{REGION}:{ACCOUNT}:logging-configuration/AbCdEf123456"
     assert client.list_rooms(loggingConfigurationIdentifier=logging)["rooms"] == []
 
