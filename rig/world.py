@@ -5,6 +5,7 @@ and a moderator's-eye way of using it (a command, its modal, a kick)."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -40,8 +41,31 @@ GROUP_MODERATOR = "U0GROUPMOD"  # a moderator through GROUP
 KEEP = object()  # submit the modal with the reason as it was pre-filled
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_ports = random.Random()
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out for bind(0), from which the fakes, moto and any client take theirs."""
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port for a bot to bind later: free now, and below the kernel's ephemeral range, so no server that binds
+    port 0 meanwhile (a fake of another test) can take it before the bot does and answer in its place."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = _ports.randrange(max(1024, low - 16000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # the range below is crowded: any free port, as the kernel picks it
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
