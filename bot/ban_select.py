@@ -17,6 +17,7 @@ from .kick.bans import (
     choice_for_term,
     describe_length,
     parse_duration,
+    term_for_choice,
 )
 from .kick.request import InvalidField
 from .slack_limits import OPTION_TEXT, VIEW_TITLE, clip
@@ -62,7 +63,7 @@ def _choice(term: Term | None) -> tuple[str, str]:
     return value, CHOICE_LABELS[value]
 
 
-def _offered(value: str, term: Term | None, every_room: bool, shortest: timedelta) -> bool:
+def _offered(term: Term | None, every_room: bool, shortest: timedelta) -> bool:
     """Whether the select lists this choice: not *No, kick only* for a ban on every room (a kick cannot be), and
     no timeout shorter than `shortest` (IVS_KICK_SHORTEST_TIMEOUT)."""
     if term is None:
@@ -73,7 +74,7 @@ def _offered(value: str, term: Term | None, every_room: bool, shortest: timedelt
 def ban_select(term: Term | None, *, every_room: bool = False, shortest: timedelta = MIN_TIMEOUT) -> dict[str, Any]:
     """The Ban input: the choices offered (see _offered), `term`'s own option first among the timeouts when it is
     not listed, `term` chosen."""
-    listed = [value for value, known in BAN_CHOICES if _offered(value, known, every_room, shortest)]
+    listed = [value for value, known in BAN_CHOICES if _offered(known, every_room, shortest)]
     options = [_option(value, CHOICE_LABELS[value]) for value in listed]
     chosen = _option(*_choice(term))
     if chosen not in options:
@@ -104,17 +105,17 @@ def term_of(value: str | None, shortest: timedelta) -> Term | None:
     for a value the select never offers, or a timeout shorter than `shortest` (IVS_KICK_SHORTEST_TIMEOUT)."""
     if value is None or value == KICK_ONLY:
         return None
-    listed = dict(BAN_CHOICES)
-    if value in listed:
-        term = listed[value]
-        if term is None or term.length is None or term.length >= shortest:
-            return term
-        problem = f"Duration must be from {describe_length(shortest)} to 90 days; got {describe_length(term.length)}."
-    else:
+    try:
+        term = term_for_choice(value)
+    except ValueError:  # not a listed choice: a typed timeout's own option (`5400s`), or a value never offered
         try:
             return Term(parse_duration(value, shortest))
         except InvalidDuration as error:
             problem = str(error)
+    else:
+        if term is None or term.length is None or term.length >= shortest:
+            return term
+        problem = f"Duration must be from {describe_length(shortest)} to 90 days; got {describe_length(term.length)}."
     raise InvalidField(BAN_BLOCK, f"Ban must be one of the choices listed; {problem}")
 
 

@@ -36,6 +36,8 @@ _UNPROCESSED_TRIES = 5
 
 
 def iso(value: datetime) -> str:
+    """How every time is stored, in both stores: ISO-8601 UTC with microseconds, which sorts as text (token
+    services compare `expires_at` with now written the same way)."""
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 

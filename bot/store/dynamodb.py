@@ -31,7 +31,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -54,6 +54,7 @@ from .bans import (
     ban_key,
     ending,
 )
+from .bans import iso as _time
 
 # The bot does not depend on boto3 type stubs, so the low-level client is untyped here.
 DynamoClient = Any
@@ -144,10 +145,6 @@ def add_bans_index(client: DynamoClient, table_name: str) -> bool:
         if any(i["IndexName"] == BANS_INDEX and i.get("IndexStatus") == "ACTIVE" for i in indexes):
             return True
         time.sleep(2)
-
-
-def _time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def _parse_time(value: str) -> datetime:

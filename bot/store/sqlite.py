@@ -23,6 +23,7 @@ from ..kick.cases import Action, Amendment, AuditPost, Case, CaseNotFound, NewCa
 from ..kick.flood import FLOOD_PRONE, AuditGate
 from ..kick.moderators import GroupChange
 from .bans import ban_from, ending, holding
+from .bans import iso as _time
 
 R = TypeVar("R")
 
@@ -139,10 +140,6 @@ def _make_private(path: str) -> None:
     if widened:
         message = "case store file could be read by other users; its mode is now 0600"
         log.warning(message, extra={"fields": {"files": widened}})  # each file with the mode it had
-
-
-def _time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def _parse_time(value: str) -> datetime:
